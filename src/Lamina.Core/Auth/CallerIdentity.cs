@@ -1,0 +1,17 @@
+using Lamina.Core.Accounts;
+
+namespace Lamina.Core.Auth;
+
+/// <summary>The authenticated principal of one API request.</summary>
+internal sealed record CallerIdentity(
+    string AccountId,
+    string Arn,
+    string PrincipalId,
+    PrincipalKind Kind,
+    string AccessKeyId)
+{
+    /// <summary>Session data of temporary credentials (role, policies), as stored with the key.</summary>
+    public string? SessionData { get; init; }
+
+    public bool IsRoot => Kind == PrincipalKind.Root;
+}

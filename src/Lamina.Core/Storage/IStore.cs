@@ -1,0 +1,144 @@
+using Lamina.Core.Accounts;
+
+namespace Lamina.Core.Storage;
+
+/// <summary>
+/// The system of record. Every implementation (SQLite now, PostgreSQL for scale-out) passes the same
+/// compliance suite. Writes are conditional so they stay correct with several writers.
+/// </summary>
+internal interface IStore : IAsyncDisposable
+{
+    IAccountStore Accounts { get; }
+
+    IFunctionStore Functions { get; }
+
+    ILayerStore Layers { get; }
+
+    IBlobIndex Blobs { get; }
+
+    /// <summary>Server-level settings and markers (e.g. the service key id).</summary>
+    Task<string?> GetMetaAsync(string key, CancellationToken cancellationToken);
+
+    Task SetMetaAsync(string key, string value, CancellationToken cancellationToken);
+}
+
+internal interface IAccountStore
+{
+    Task<Account?> GetAsync(string accountId, CancellationToken cancellationToken);
+
+    Task<Account?> FindByNameAsync(string name, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Account>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates the account with its first (root) key; <see cref="WriteStatus.AlreadyExists"/> on an id or name clash.</summary>
+    Task<WriteStatus> CreateAsync(Account account, AccessKeyRecord rootKey, CancellationToken cancellationToken);
+
+    Task<AccessKeyRecord?> GetAccessKeyAsync(string accessKeyId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<AccessKeyRecord>> ListAccessKeysAsync(string accountId, string principalArn, CancellationToken cancellationToken);
+
+    Task<WriteStatus> PutAccessKeyAsync(AccessKeyRecord key, CancellationToken cancellationToken);
+
+    Task<WriteStatus> DeleteAccessKeyAsync(string accessKeyId, CancellationToken cancellationToken);
+
+    /// <summary>Removes expired temporary keys; returns how many.</summary>
+    Task<int> PurgeExpiredKeysAsync(DateTimeOffset now, CancellationToken cancellationToken);
+}
+
+internal interface IFunctionStore
+{
+    Task<FunctionRecord?> GetFunctionAsync(string accountId, string name, CancellationToken cancellationToken);
+
+    Task<FunctionVersionRecord?> GetVersionAsync(string accountId, string name, string version, CancellationToken cancellationToken);
+
+    /// <summary>Latest versions ordered by name, after <paramref name="afterName"/>.</summary>
+    Task<IReadOnlyList<FunctionVersionRecord>> ListLatestAsync(string accountId, string? afterName, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every version of every function, ordered by (name, version number with $LATEST first).</summary>
+    Task<IReadOnlyList<FunctionVersionRecord>> ListAllVersionsAsync(string accountId, (string Name, long Version)? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Versions of one function ordered by number ($LATEST first as 0), after <paramref name="afterVersion"/>.</summary>
+    Task<IReadOnlyList<FunctionVersionRecord>> ListVersionsAsync(string accountId, string name, long? afterVersion, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Creates the function, its $LATEST and optionally version 1 in one transaction.</summary>
+    Task<WriteResult> CreateAsync(FunctionRecord function, FunctionVersionRecord latest, FunctionVersionRecord? published, BlobClaim code, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces $LATEST if its RevisionId still equals <paramref name="expectedRevisionId"/>; with
+    /// <paramref name="code"/> the new package is claimed and the old one released; with
+    /// <paramref name="publish"/> a version is published from the new $LATEST in the same transaction
+    /// (its number is assigned by the store and written into <c>Version</c> and ARNs by the factory).
+    /// </summary>
+    Task<WriteResult> UpdateLatestAsync(FunctionVersionRecord latest, string expectedRevisionId, BlobClaim? code,
+        Func<long, FunctionVersionRecord>? publish, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Publishes $LATEST as the next version number unless the newest version has the same content
+    /// hash, in which case that version is returned unchanged.
+    /// </summary>
+    Task<(WriteResult Result, FunctionVersionRecord? Version)> PublishAsync(string accountId, string name, string? expectedRevisionId,
+        Func<FunctionVersionRecord, long, FunctionVersionRecord> build, CancellationToken cancellationToken);
+
+    Task<WriteResult> DeleteFunctionAsync(string accountId, string name, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a published version; <see cref="WriteStatus.Refused"/> (Detail = alias names) when aliases point at it.</summary>
+    Task<WriteResult> DeleteVersionAsync(string accountId, string name, string version, CancellationToken cancellationToken);
+
+    Task<WriteStatus> SetTagsAsync(string accountId, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets (or with null clears) reserved concurrency, refused when the account's other reservations plus
+    /// <paramref name="value"/> would exceed <paramref name="maxReservable"/>.
+    /// </summary>
+    Task<WriteResult> SetReservedConcurrencyAsync(string accountId, string name, int? value, int maxReservable, CancellationToken cancellationToken);
+
+    Task<int> SumReservedConcurrencyAsync(string accountId, CancellationToken cancellationToken);
+
+    Task<AliasRecord?> GetAliasAsync(string accountId, string functionName, string alias, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<AliasRecord>> ListAliasesAsync(string accountId, string functionName, string? functionVersion, string? afterName, int limit, CancellationToken cancellationToken);
+
+    Task<WriteStatus> CreateAliasAsync(AliasRecord alias, CancellationToken cancellationToken);
+
+    Task<WriteStatus> UpdateAliasAsync(AliasRecord alias, string? expectedRevisionId, CancellationToken cancellationToken);
+
+    Task<WriteStatus> DeleteAliasAsync(string accountId, string functionName, string alias, CancellationToken cancellationToken);
+
+    Task<ProvisionedConcurrencyRecord?> GetProvisionedAsync(string accountId, string functionName, string qualifier, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ProvisionedConcurrencyRecord>> ListProvisionedAsync(string accountId, string? functionName, CancellationToken cancellationToken);
+
+    Task PutProvisionedAsync(ProvisionedConcurrencyRecord record, CancellationToken cancellationToken);
+
+    Task<bool> DeleteProvisionedAsync(string accountId, string functionName, string qualifier, CancellationToken cancellationToken);
+
+    /// <summary>Total stored code bytes and function count of an account (GetAccountSettings).</summary>
+    Task<(long TotalCodeSize, long FunctionCount)> GetUsageAsync(string accountId, CancellationToken cancellationToken);
+}
+
+internal interface ILayerStore
+{
+    Task<LayerVersionRecord?> GetVersionAsync(string accountId, string layerName, long version, CancellationToken cancellationToken);
+
+    /// <summary>Versions of a layer, newest first, below <paramref name="beforeVersion"/>.</summary>
+    Task<IReadOnlyList<LayerVersionRecord>> ListVersionsAsync(string accountId, string layerName, long? beforeVersion, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The newest version of each layer, ordered by layer name, after <paramref name="afterName"/>.</summary>
+    Task<IReadOnlyList<LayerVersionRecord>> ListLatestAsync(string accountId, string? afterName, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Publishes the next version number (never reused) of a layer.</summary>
+    Task<(WriteResult Result, LayerVersionRecord? Version)> PublishAsync(string accountId, string layerName, BlobClaim code,
+        Func<long, LayerVersionRecord> build, CancellationToken cancellationToken);
+
+    Task<WriteResult> DeleteVersionAsync(string accountId, string layerName, long version, CancellationToken cancellationToken);
+}
+
+internal interface IBlobIndex
+{
+    Task<BlobRecord?> FindAsync(string accountId, string sha256, CancellationToken cancellationToken);
+
+    Task<BlobRecord?> GetAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Ids of every indexed blob (for the orphan sweep at start-up).</summary>
+    Task<IReadOnlySet<string>> ListIdsAsync(CancellationToken cancellationToken);
+}
