@@ -1,0 +1,58 @@
+using Lamina.Core.Code;
+using Lamina.Core.Native;
+
+namespace Lamina.Storage.Files;
+
+/// <summary>Sealed blobs as files under <c>DATA/blobs/xx/ID</c>, written to a temp name, fsync'd and renamed.</summary>
+internal sealed class FileBlobs(string root) : IBlobFiles
+{
+    private string PathOf(string id) => Path.Combine(root, id[..2], id);
+
+    public async Task WriteAsync(string id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var path = PathOf(id);
+        var dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir);
+        var tmp = path + ".tmp";
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Options = FileOptions.Asynchronous,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        };
+        await using (var stream = new FileStream(tmp, options))
+        {
+            await stream.WriteAsync(content, cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(tmp, path);
+        Posix.FsyncDirectory(dir);
+    }
+
+    public Task<byte[]> ReadAsync(string id, CancellationToken cancellationToken) => File.ReadAllBytesAsync(PathOf(id), cancellationToken);
+
+    public void Delete(string id)
+    {
+        var path = PathOf(id);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+
+    public IEnumerable<(string Id, DateTimeOffset WrittenAt)> List()
+    {
+        if (!Directory.Exists(root))
+        {
+            yield break;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            // A leftover "ID.tmp" is never in the index, so the sweep removes it by this name.
+            yield return (Path.GetFileName(file), File.GetLastWriteTimeUtc(file));
+        }
+    }
+}
