@@ -13,5 +13,8 @@ internal sealed record CallerIdentity(
     /// <summary>Session data of temporary credentials (role, policies), as stored with the key.</summary>
     public string? SessionData { get; init; }
 
+    /// <summary>The service name in the signature's credential scope (e.g. <c>lambda</c>, <c>iam</c>).</summary>
+    public string SigningService { get; init; } = "";
+
     public bool IsRoot => Kind == PrincipalKind.Root;
 }

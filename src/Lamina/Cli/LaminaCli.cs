@@ -1,0 +1,142 @@
+using System.CommandLine;
+using Lamina.Core.Accounts;
+using Lamina.Core.Crypto;
+using Lamina.Core.Storage;
+using Lamina.Hosting;
+using Lamina.Storage.Sqlite;
+
+namespace Lamina.Cli;
+
+/// <summary>The <c>lamina</c> command line: <c>serve</c> and the admin verbs.</summary>
+internal static class LaminaCli
+{
+    private static Option<string> DataDirOption() => new("--data-dir")
+    {
+        Description = "Where Lamina keeps its database, keys and code (env LAMINA_DATA_DIR; default ~/.lamina)",
+        DefaultValueFactory = _ => DataDirectory.DefaultRoot,
+    };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Lamina: AWS Lambda that you run yourself.");
+        root.Subcommands.Add(ServeCommand());
+        root.Subcommands.Add(AccountsCommand());
+        return root;
+    }
+
+    private static Command ServeCommand()
+    {
+        var dataDir = DataDirOption();
+        var listen = new Option<string>("--listen")
+        {
+            Description = "URL to listen on (env LAMINA_LISTEN; default http://127.0.0.1:9600)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LAMINA_LISTEN") is { Length: > 0 } l ? l : "http://127.0.0.1:9600",
+        };
+        var region = new Option<string>("--region")
+        {
+            Description = "The AWS region this server is (env LAMINA_REGION; default us-east-1)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LAMINA_REGION") is { Length: > 0 } r ? r : "us-east-1",
+        };
+        var command = new Command("serve", "Start the Lamina server.") { dataDir, listen, region };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new ServeOptions
+            {
+                DataDir = parse.GetValue(dataDir)!,
+                Listen = parse.GetValue(listen)!,
+                Region = parse.GetValue(region)!,
+            };
+            if (!System.Text.RegularExpressions.Regex.IsMatch(options.Region, @"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"))
+            {
+                await Console.Error.WriteLineAsync($"--region '{options.Region}' is not an AWS region name such as us-east-1.");
+                return 2;
+            }
+
+            await using var server = await LaminaServer.StartAsync(options, cancellationToken);
+            Console.WriteLine($"Lamina is listening on {server.Endpoint} (region {options.Region}, data in {server.Data.Root}).");
+            Console.WriteLine("Point the AWS CLI and SDKs at it with:");
+            Console.WriteLine($"export AWS_SHARED_CREDENTIALS_FILE={server.Data.Credentials}");
+            Console.WriteLine($"export AWS_CONFIG_FILE={server.Data.Config}");
+            await server.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command AccountsCommand()
+    {
+        var accounts = new Command("accounts", "Create and list accounts (isolated tenants).");
+
+        var dataDir = DataDirOption();
+        var name = new Argument<string>("name") { Description = "A unique name for the account" };
+        var create = new Command("create", "Create an account and print its root credentials.") { dataDir, name };
+        create.SetAction(async (parse, cancellationToken) =>
+        {
+            var accountName = parse.GetValue(name)!;
+            if (!System.Text.RegularExpressions.Regex.IsMatch(accountName, "^[a-zA-Z0-9._-]{1,64}$"))
+            {
+                await Console.Error.WriteLineAsync("Account names are 1-64 characters of letters, digits, '.', '_' and '-'.");
+                return 2;
+            }
+
+            await using var admin = await AdminContext.OpenAsync(parse.GetValue(dataDir)!, cancellationToken);
+            var (status, credentials) = await admin.Accounts.CreateAsync(accountName, null, cancellationToken);
+            if (status != WriteStatus.Ok || credentials is null)
+            {
+                await Console.Error.WriteLineAsync($"An account named '{accountName}' already exists.");
+                return 1;
+            }
+
+            Console.WriteLine($"account_id = {credentials.AccountId}");
+            Console.WriteLine($"name = {accountName}");
+            Console.WriteLine($"aws_access_key_id = {credentials.AccessKeyId}");
+            Console.WriteLine($"aws_secret_access_key = {credentials.SecretAccessKey}");
+            Console.WriteLine("The secret is shown once; store it now.");
+            return 0;
+        });
+
+        var listDataDir = DataDirOption();
+        var list = new Command("list", "List accounts with their root credentials.") { listDataDir };
+        list.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var admin = await AdminContext.OpenAsync(parse.GetValue(listDataDir)!, cancellationToken);
+            Console.WriteLine($"{"ACCOUNT",-14}{"NAME",-24}{"ACCESS KEY",-22}SECRET");
+            foreach (var account in await admin.Store.Accounts.ListAsync(cancellationToken))
+            {
+                var root = await admin.Accounts.GetRootCredentialsAsync(account.Id, cancellationToken);
+                Console.WriteLine($"{account.Id,-14}{account.Name,-24}{root?.AccessKeyId ?? "-",-22}{root?.SecretAccessKey ?? "-"}");
+            }
+
+            return 0;
+        });
+
+        accounts.Subcommands.Add(create);
+        accounts.Subcommands.Add(list);
+        return accounts;
+    }
+
+    /// <summary>The store and services of a data dir, opened directly (works with or without a running server).</summary>
+    private sealed class AdminContext : IAsyncDisposable
+    {
+        private AdminContext(IStore store, AccountService accounts)
+        {
+            Store = store;
+            Accounts = accounts;
+        }
+
+        public IStore Store { get; }
+
+        public AccountService Accounts { get; }
+
+        public static async Task<AdminContext> OpenAsync(string dataDir, CancellationToken cancellationToken)
+        {
+            var data = new DataDirectory(dataDir);
+            data.EnsureCreated();
+            var envelope = new Envelope(MasterKey.LoadOrCreate(data.MasterKey));
+            var store = await SqliteStore.OpenAsync(data.Database, TimeProvider.System, cancellationToken);
+            return new AdminContext(store, new AccountService(store, envelope, TimeProvider.System));
+        }
+
+        public ValueTask DisposeAsync() => Store.DisposeAsync();
+    }
+}

@@ -1,0 +1,184 @@
+using Lamina.Core.Api.Lambda;
+using Lamina.Core.Auth;
+using Lamina.Core.Functions;
+using Lamina.Http;
+
+namespace Lamina.ControlPlane;
+
+internal static partial class LambdaApi
+{
+    private static FunctionService Functions(ApiCall call) => call.Service<FunctionService>();
+
+    private static string Region(ApiCall call) => call.Service<ControlPlaneOptions>().Region;
+
+    private static CodeUrlSigner Signer(ApiCall call) =>
+        new(call.BaseUrl, call.Service<Authenticator>(), call.Service<ControlPlaneOptions>(), call.Service<TimeProvider>());
+
+    private static async Task<ApiResult> CreateFunction(ApiCall call)
+    {
+        var request = call.ReadJson(LambdaJson.Default.CreateFunctionRequest);
+        if (!request.TryGetValue(out var body, out var error))
+        {
+            return error;
+        }
+
+        var name = body.FunctionName ?? "";
+        var target = FunctionTarget.Parse(name.Length == 0 ? "-" : name, null, call.Caller.AccountId, Region(call), 140);
+        var resource = target.IsSuccess ? target.Value.UnqualifiedArn(Region(call)) : Arns.Function(Region(call), call.Caller.AccountId, name);
+        if (await call.AuthorizeAsync("lambda:CreateFunction", resource, target.IsSuccess ? target.Value.AccountId : call.Caller.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.From(await Functions(call).CreateAsync(call.Caller.AccountId, body, call.Aborted()), 201,
+            LambdaJson.Default.FunctionConfiguration);
+    }
+
+    private static async Task<ApiResult> ListFunctions(ApiCall call)
+    {
+        var max = call.QueryInt("MaxItems", "maxItems");
+        if (!max.TryGetValue(out var maxItems, out var error))
+        {
+            return error;
+        }
+
+        if (await call.AuthorizeAsync("lambda:ListFunctions", "*", call.Caller.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.From(
+            await Functions(call).ListAsync(call.Caller.AccountId, call.Query("FunctionVersion"), call.Query("Marker"), maxItems, call.Aborted()),
+            200, LambdaJson.Default.ListFunctionsResponse);
+    }
+
+    private static async Task<ApiResult> GetFunction(ApiCall call)
+    {
+        if (!call.Target().TryGetValue(out var target, out var error))
+        {
+            return error;
+        }
+
+        if (await call.AuthorizeAsync("lambda:GetFunction", target.Arn(Region(call)), target.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.From(await Functions(call).GetAsync(target, Signer(call), call.Aborted()), 200, LambdaJson.Default.GetFunctionResponse);
+    }
+
+    private static async Task<ApiResult> GetFunctionConfiguration(ApiCall call)
+    {
+        if (!call.Target().TryGetValue(out var target, out var error))
+        {
+            return error;
+        }
+
+        if (await call.AuthorizeAsync("lambda:GetFunctionConfiguration", target.Arn(Region(call)), target.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.From(await Functions(call).GetConfigurationAsync(target, call.Aborted()), 200, LambdaJson.Default.FunctionConfiguration);
+    }
+
+    private static async Task<ApiResult> DeleteFunction(ApiCall call)
+    {
+        if (!call.Target().TryGetValue(out var target, out var error))
+        {
+            return error;
+        }
+
+        if (await call.AuthorizeAsync("lambda:DeleteFunction", target.Arn(Region(call)), target.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.Empty(await Functions(call).DeleteAsync(target, call.Aborted()));
+    }
+
+    private static async Task<ApiResult> UpdateFunctionConfiguration(ApiCall call)
+    {
+        var request = call.ReadJson(LambdaJson.Default.UpdateFunctionConfigurationRequest);
+        if (!request.TryGetValue(out var body, out var error) || !call.Target(false).TryGetValue(out var target, out error))
+        {
+            return error;
+        }
+
+        if (await call.AuthorizeAsync("lambda:UpdateFunctionConfiguration", target.Arn(Region(call)), target.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.From(await Functions(call).UpdateConfigurationAsync(target, body, call.Aborted()), 200, LambdaJson.Default.FunctionConfiguration);
+    }
+
+    private static async Task<ApiResult> UpdateFunctionCode(ApiCall call)
+    {
+        var request = call.ReadJson(LambdaJson.Default.UpdateFunctionCodeRequest);
+        if (!request.TryGetValue(out var body, out var error) || !call.Target(false).TryGetValue(out var target, out error))
+        {
+            return error;
+        }
+
+        if (await call.AuthorizeAsync("lambda:UpdateFunctionCode", target.Arn(Region(call)), target.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.From(await Functions(call).UpdateCodeAsync(target, body, call.Aborted()), 200, LambdaJson.Default.FunctionConfiguration);
+    }
+
+    private static async Task<ApiResult> PublishVersion(ApiCall call)
+    {
+        var request = call.ReadJson(LambdaJson.Default.PublishVersionRequest);
+        if (!request.TryGetValue(out var body, out var error) || !call.Target(false).TryGetValue(out var target, out error))
+        {
+            return error;
+        }
+
+        if (await call.AuthorizeAsync("lambda:PublishVersion", target.Arn(Region(call)), target.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.From(await Functions(call).PublishVersionAsync(target, body, call.Aborted()), 201, LambdaJson.Default.FunctionConfiguration);
+    }
+
+    private static async Task<ApiResult> ListVersionsByFunction(ApiCall call)
+    {
+        var max = call.QueryInt("MaxItems", "maxItems");
+        if (!max.TryGetValue(out var maxItems, out var error) || !call.Target(false).TryGetValue(out var target, out error))
+        {
+            return error;
+        }
+
+        if (await call.AuthorizeAsync("lambda:ListVersionsByFunction", target.Arn(Region(call)), target.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.From(await Functions(call).ListVersionsAsync(target, call.Query("Marker"), maxItems, call.Aborted()), 200,
+            LambdaJson.Default.ListVersionsByFunctionResponse);
+    }
+
+    private static async Task<ApiResult> GetAccountSettings(ApiCall call)
+    {
+        if (await call.AuthorizeAsync("lambda:GetAccountSettings", "*", call.Caller.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        return ApiResult.Json(200, await Functions(call).GetAccountSettingsAsync(call.Caller.AccountId, call.Aborted()),
+            LambdaJson.Default.GetAccountSettingsResponse);
+    }
+
+    /// <summary>Serves a presigned code location; the front door admits only Lamina's service key here.</summary>
+    private static async Task<ApiResult> DownloadCode(ApiCall call)
+    {
+        var bytes = await Functions(call).ReadCodeAsync(call.Route("BlobId"), call.Aborted());
+        return bytes is null
+            ? new Core.Errors.AwsError(404, "NoSuchKey", "The specified key does not exist.")
+            : ApiResult.Bytes(200, bytes, "application/zip");
+    }
+}

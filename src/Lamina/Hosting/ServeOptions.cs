@@ -1,0 +1,15 @@
+namespace Lamina.Hosting;
+
+/// <summary>What <c>lamina serve</c> was asked to do.</summary>
+internal sealed record ServeOptions
+{
+    public required string DataDir { get; init; }
+
+    /// <summary>e.g. <c>http://127.0.0.1:9600</c>; port 0 picks a free port (tests).</summary>
+    public required string Listen { get; init; }
+
+    public required string Region { get; init; }
+
+    /// <summary>Write the AWS shared credentials/config files into the data dir and print the export lines.</summary>
+    public bool WriteClientFiles { get; init; } = true;
+}

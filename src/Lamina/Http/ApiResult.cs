@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Lamina.Core.Errors;
+
+namespace Lamina.Http;
+
+/// <summary>What a handler answers; written by the front door after bookkeeping (audit) is done.</summary>
+internal abstract class ApiResult
+{
+    public abstract int StatusCode { get; }
+
+    public AwsError? Error => (this as ErrorResult)?.Value;
+
+    public abstract Task WriteAsync(ApiCall call);
+
+    public static implicit operator ApiResult(AwsError error) => new ErrorResult(error);
+
+    public static ApiResult Json<T>(int status, T value, JsonTypeInfo<T> typeInfo) => new JsonResult<T>(status, value, typeInfo);
+
+    public static ApiResult From<T>(Outcome<T> outcome, int status, JsonTypeInfo<T> typeInfo) =>
+        outcome.IsSuccess ? new JsonResult<T>(status, outcome.Value, typeInfo) : new ErrorResult(outcome.Error);
+
+    /// <summary>204 (or another status) with no body, or the error.</summary>
+    public static ApiResult Empty(AwsError? error, int status = 204) => error is null ? new EmptyResult(status) : new ErrorResult(error);
+
+    public static ApiResult Bytes(int status, byte[] body, string contentType) => new BytesResult(status, body, contentType);
+
+    private sealed class JsonResult<T>(int status, T value, JsonTypeInfo<T> typeInfo) : ApiResult
+    {
+        public override int StatusCode => status;
+
+        public override async Task WriteAsync(ApiCall call)
+        {
+            var response = call.Http.Response;
+            response.StatusCode = status;
+            response.ContentType = "application/json";
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+            response.ContentLength = bytes.Length;
+            await response.Body.WriteAsync(bytes);
+        }
+    }
+
+    private sealed class EmptyResult(int status) : ApiResult
+    {
+        public override int StatusCode => status;
+
+        public override Task WriteAsync(ApiCall call)
+        {
+            call.Http.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+    }
+
+    private sealed class BytesResult(int status, byte[] body, string contentType) : ApiResult
+    {
+        public override int StatusCode => status;
+
+        public override async Task WriteAsync(ApiCall call)
+        {
+            var response = call.Http.Response;
+            response.StatusCode = status;
+            response.ContentType = contentType;
+            response.ContentLength = body.Length;
+            await response.Body.WriteAsync(body);
+        }
+    }
+
+    internal sealed class ErrorResult(AwsError error) : ApiResult
+    {
+        public AwsError Value => error;
+
+        public override int StatusCode => error.StatusCode;
+
+        public override Task WriteAsync(ApiCall call) => AwsErrorWriter.WriteAsync(call.Http, call.Operation.Protocol, error);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Lamina.Core.Accounts;
+using Lamina.Core.Auth;
+using Lamina.Core.Errors;
+
+namespace Lamina.Http;
+
+/// <summary>
+/// The front door of every AWS API request.
+/// </summary>
+/// <remarks>
+/// (1) Routing has picked the endpoint, whose <see cref="ApiOperation"/> names the service and body limit.
+/// (2) The body is read whole (it is signed), refused with 413 past the limit before it is buffered.
+/// (3) SigV4 is verified and the principal resolved; the signature's service must be the operation's.
+/// (4) Only then does the handler run, which authorizes the action on its resource before touching state.
+/// (5) The handler's <see cref="ApiResult"/> is written (after the audit record, when that lands).
+/// Requests no endpoint matches are authenticated too, then answered with UnknownOperationException.
+/// </remarks>
+internal sealed partial class FrontDoor(RequestDelegate next, Authenticator authenticator, ILogger<FrontDoor> logger)
+{
+    private static readonly ApiOperation UnknownLambda = new("lambda", "Unknown", 0);
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var operation = context.GetEndpoint()?.Metadata.GetMetadata<ApiOperation>();
+        if (operation is null && context.GetEndpoint() is not null)
+        {
+            // Plain endpoints (health, metrics) carry no operation and need no signature.
+            await next(context);
+            return;
+        }
+
+        var requestId = Guid.NewGuid().ToString();
+        context.Response.Headers["x-amzn-RequestId"] = requestId;
+        operation ??= UnknownLambda;
+
+        var length = context.Request.ContentLength;
+        if (length > operation.MaxBodyBytes)
+        {
+            await AwsErrorWriter.WriteAsync(context, operation.Protocol, TooLarge(operation));
+            return;
+        }
+
+        var body = await ReadBodyAsync(context, operation.MaxBodyBytes);
+        if (body is null)
+        {
+            await AwsErrorWriter.WriteAsync(context, operation.Protocol, TooLarge(operation));
+            return;
+        }
+
+        var call = new ApiCall(context, operation, requestId, body, Convert.ToHexStringLower(SHA256.HashData(body)));
+        var (identity, problem) = await authenticator.AuthenticateAsync(call, context.RequestAborted);
+        if (identity is null)
+        {
+            Log.AuthenticationFailed(logger, operation.Name, problem!.Failure, context.Connection.RemoteIpAddress?.ToString() ?? "-");
+            await AwsErrorWriter.WriteAsync(context, operation.Protocol, AwsErrorWriter.ForAuth(operation.Protocol, problem));
+            return;
+        }
+
+        if (identity.SigningService != operation.Service)
+        {
+            await AwsErrorWriter.WriteAsync(context, operation.Protocol, AwsErrorWriter.ForAuth(operation.Protocol,
+                new AuthProblem(AuthFailure.SignatureMismatch, $"Credential should be scoped to correct service: '{operation.Service}'. ")));
+            return;
+        }
+
+        if (operation.Internal != (identity.Kind == PrincipalKind.Service))
+        {
+            await AwsErrorWriter.WriteAsync(context, operation.Protocol,
+                new AwsError(403, "AccessDeniedException", $"User: {identity.Arn} is not authorized to perform this operation."));
+            return;
+        }
+
+        if (ReferenceEquals(operation, UnknownLambda))
+        {
+            await AwsErrorWriter.WriteAsync(context, operation.Protocol, LambdaErrors.UnknownOperation(context.Request.Method, context.Request.Path));
+            return;
+        }
+
+        call.Caller = identity;
+        context.Features.Set(call);
+        await next(context);
+    }
+
+    private static AwsError TooLarge(ApiOperation operation) =>
+        LambdaErrors.RequestTooLarge($"Request must be smaller than {operation.MaxBodyBytes} bytes for the {operation.Name} operation");
+
+    /// <summary>Reads the whole body, or returns null once it passes <paramref name="limit"/> (chunked bodies have no length).</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpContext context, long limit)
+    {
+        var request = context.Request;
+        if (request.ContentLength is { } declared)
+        {
+            var exact = new byte[declared];
+            await request.Body.ReadExactlyAsync(exact, context.RequestAborted);
+            return exact;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            using var collected = new MemoryStream();
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                if (collected.Length + read > limit)
+                {
+                    return null;
+                }
+
+                collected.Write(buffer, 0, read);
+            }
+
+            return collected.ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static partial class Log
+    {
+        // 1000-1099: front door. Never reuse a retired id.
+        [LoggerMessage(1000, LogLevel.Information, "Authentication failed for {Operation}: {Failure} from {RemoteIp}")]
+        public static partial void AuthenticationFailed(ILogger logger, string operation, AuthFailure failure, string remoteIp);
+    }
+}

@@ -1,0 +1,3 @@
+using Lamina.Cli;
+
+return await LaminaCli.Build().Parse(args).InvokeAsync();
