@@ -65,7 +65,7 @@ internal static class SigV4Signer
         var canonicalQuery = SigV4.CanonicalQuery(query);
         var host = url.IsDefaultPort ? url.Host : $"{url.Host}:{url.Port}";
         var canonical = SigV4.BuildCanonicalRequest("GET", SigV4.CanonicalUri(url.AbsolutePath), canonicalQuery,
-            ["host"], _ => host, "UNSIGNED-PAYLOAD");
+            ["host"], _ => host, SigV4.EmptyPayloadHash);
         var key = SigV4.DeriveSigningKey(secretAccessKey, amzDate[..8], region, service);
         var signature = SigV4.Sign(key, SigV4.StringToSign(amzDate, scope, canonical));
         return $"{url.Scheme}://{host}{url.AbsolutePath}?{canonicalQuery}&X-Amz-Signature={signature}";

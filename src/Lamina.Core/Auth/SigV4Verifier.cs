@@ -315,9 +315,9 @@ internal static class SigV4Verifier
     public static bool Verify(ISigV4Request request, SigV4Signature signature, byte[] signingKey)
     {
         var canonicalQuery = SigV4.CanonicalQuery(SigV4.ParseQuery(request.RawQuery), signature.Presigned ? "X-Amz-Signature" : null);
-        var payloadHash = signature.Presigned ? "UNSIGNED-PAYLOAD" : request.PayloadHash;
+        // Non-S3 services hash the real body in presigned requests too (botocore SigV4QueryAuth); only S3 uses UNSIGNED-PAYLOAD.
         var canonical = SigV4.BuildCanonicalRequest(request.Method, SigV4.CanonicalUri(request.RawPath), canonicalQuery,
-            signature.SignedHeaders, request.Header, payloadHash);
+            signature.SignedHeaders, request.Header, request.PayloadHash);
         var expected = SigV4.Sign(signingKey, SigV4.StringToSign(signature.AmzDate, signature.Scope, canonical));
         if (expected.Length != signature.Signature.Length)
         {

@@ -8,7 +8,7 @@ internal static partial class LambdaApi
 {
     private static async Task<ApiResult> CreateAlias(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.CreateAliasRequest);
+        var request = call.ReadJson(LambdaJson.Wire.CreateAliasRequest);
         if (!request.TryGetValue(out var body, out var error) || !call.Target(false).TryGetValue(out var target, out error))
         {
             return error;
@@ -20,7 +20,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).CreateAliasAsync(target, body, call.Aborted()), 201, LambdaJson.Default.AliasConfiguration);
+        return ApiResult.From(await Functions(call).CreateAliasAsync(target, body, call.Aborted()), 201, LambdaJson.Wire.AliasConfiguration);
     }
 
     private static async Task<ApiResult> GetAlias(ApiCall call)
@@ -36,12 +36,12 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).GetAliasAsync(target, name, call.Aborted()), 200, LambdaJson.Default.AliasConfiguration);
+        return ApiResult.From(await Functions(call).GetAliasAsync(target, name, call.Aborted()), 200, LambdaJson.Wire.AliasConfiguration);
     }
 
     private static async Task<ApiResult> UpdateAlias(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.UpdateAliasRequest);
+        var request = call.ReadJson(LambdaJson.Wire.UpdateAliasRequest);
         if (!request.TryGetValue(out var body, out var error) || !call.Target(false).TryGetValue(out var target, out error))
         {
             return error;
@@ -53,7 +53,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).UpdateAliasAsync(target, name, body, call.Aborted()), 200, LambdaJson.Default.AliasConfiguration);
+        return ApiResult.From(await Functions(call).UpdateAliasAsync(target, name, body, call.Aborted()), 200, LambdaJson.Wire.AliasConfiguration);
     }
 
     private static async Task<ApiResult> DeleteAlias(ApiCall call)
@@ -87,6 +87,6 @@ internal static partial class LambdaApi
 
         return ApiResult.From(
             await Functions(call).ListAliasesAsync(target, call.Query("FunctionVersion"), call.Query("Marker"), maxItems, call.Aborted()),
-            200, LambdaJson.Default.ListAliasesResponse);
+            200, LambdaJson.Wire.ListAliasesResponse);
     }
 }

@@ -16,7 +16,7 @@ internal static partial class LambdaApi
 
     private static async Task<ApiResult> CreateFunction(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.CreateFunctionRequest);
+        var request = call.ReadJson(LambdaJson.Wire.CreateFunctionRequest);
         if (!request.TryGetValue(out var body, out var error))
         {
             return error;
@@ -31,7 +31,7 @@ internal static partial class LambdaApi
         }
 
         return ApiResult.From(await Functions(call).CreateAsync(call.Caller.AccountId, body, call.Aborted()), 201,
-            LambdaJson.Default.FunctionConfiguration);
+            LambdaJson.Wire.FunctionConfiguration);
     }
 
     private static async Task<ApiResult> ListFunctions(ApiCall call)
@@ -49,7 +49,7 @@ internal static partial class LambdaApi
 
         return ApiResult.From(
             await Functions(call).ListAsync(call.Caller.AccountId, call.Query("FunctionVersion"), call.Query("Marker"), maxItems, call.Aborted()),
-            200, LambdaJson.Default.ListFunctionsResponse);
+            200, LambdaJson.Wire.ListFunctionsResponse);
     }
 
     private static async Task<ApiResult> GetFunction(ApiCall call)
@@ -64,7 +64,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).GetAsync(target, Signer(call), call.Aborted()), 200, LambdaJson.Default.GetFunctionResponse);
+        return ApiResult.From(await Functions(call).GetAsync(target, Signer(call), call.Aborted()), 200, LambdaJson.Wire.GetFunctionResponse);
     }
 
     private static async Task<ApiResult> GetFunctionConfiguration(ApiCall call)
@@ -79,7 +79,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).GetConfigurationAsync(target, call.Aborted()), 200, LambdaJson.Default.FunctionConfiguration);
+        return ApiResult.From(await Functions(call).GetConfigurationAsync(target, call.Aborted()), 200, LambdaJson.Wire.FunctionConfiguration);
     }
 
     private static async Task<ApiResult> DeleteFunction(ApiCall call)
@@ -99,7 +99,7 @@ internal static partial class LambdaApi
 
     private static async Task<ApiResult> UpdateFunctionConfiguration(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.UpdateFunctionConfigurationRequest);
+        var request = call.ReadJson(LambdaJson.Wire.UpdateFunctionConfigurationRequest);
         if (!request.TryGetValue(out var body, out var error) || !call.Target(false).TryGetValue(out var target, out error))
         {
             return error;
@@ -110,12 +110,12 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).UpdateConfigurationAsync(target, body, call.Aborted()), 200, LambdaJson.Default.FunctionConfiguration);
+        return ApiResult.From(await Functions(call).UpdateConfigurationAsync(target, body, call.Aborted()), 200, LambdaJson.Wire.FunctionConfiguration);
     }
 
     private static async Task<ApiResult> UpdateFunctionCode(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.UpdateFunctionCodeRequest);
+        var request = call.ReadJson(LambdaJson.Wire.UpdateFunctionCodeRequest);
         if (!request.TryGetValue(out var body, out var error) || !call.Target(false).TryGetValue(out var target, out error))
         {
             return error;
@@ -126,12 +126,12 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).UpdateCodeAsync(target, body, call.Aborted()), 200, LambdaJson.Default.FunctionConfiguration);
+        return ApiResult.From(await Functions(call).UpdateCodeAsync(target, body, call.Aborted()), 200, LambdaJson.Wire.FunctionConfiguration);
     }
 
     private static async Task<ApiResult> PublishVersion(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.PublishVersionRequest);
+        var request = call.ReadJson(LambdaJson.Wire.PublishVersionRequest);
         if (!request.TryGetValue(out var body, out var error) || !call.Target(false).TryGetValue(out var target, out error))
         {
             return error;
@@ -142,7 +142,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).PublishVersionAsync(target, body, call.Aborted()), 201, LambdaJson.Default.FunctionConfiguration);
+        return ApiResult.From(await Functions(call).PublishVersionAsync(target, body, call.Aborted()), 201, LambdaJson.Wire.FunctionConfiguration);
     }
 
     private static async Task<ApiResult> ListVersionsByFunction(ApiCall call)
@@ -159,7 +159,7 @@ internal static partial class LambdaApi
         }
 
         return ApiResult.From(await Functions(call).ListVersionsAsync(target, call.Query("Marker"), maxItems, call.Aborted()), 200,
-            LambdaJson.Default.ListVersionsByFunctionResponse);
+            LambdaJson.Wire.ListVersionsByFunctionResponse);
     }
 
     private static async Task<ApiResult> GetAccountSettings(ApiCall call)
@@ -170,7 +170,7 @@ internal static partial class LambdaApi
         }
 
         return ApiResult.Json(200, await Functions(call).GetAccountSettingsAsync(call.Caller.AccountId, call.Aborted()),
-            LambdaJson.Default.GetAccountSettingsResponse);
+            LambdaJson.Wire.GetAccountSettingsResponse);
     }
 
     /// <summary>Serves a presigned code location; the front door admits only Lamina's service key here.</summary>

@@ -24,7 +24,7 @@ internal static partial class LambdaApi
 
     private static async Task<ApiResult> PublishLayerVersion(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.PublishLayerVersionRequest);
+        var request = call.ReadJson(LambdaJson.Wire.PublishLayerVersionRequest);
         if (!request.TryGetValue(out var body, out var error) || !LayerName(call).TryGetValue(out var layer, out error))
         {
             return error;
@@ -36,7 +36,7 @@ internal static partial class LambdaApi
         }
 
         return ApiResult.From(await Layers(call).PublishAsync(call.Caller.AccountId, call.Route("LayerName"), body, Signer(call), call.Aborted()),
-            201, LambdaJson.Default.LayerVersionResponse);
+            201, LambdaJson.Wire.LayerVersionResponse);
     }
 
     private static async Task<ApiResult> GetLayerVersion(ApiCall call)
@@ -53,7 +53,7 @@ internal static partial class LambdaApi
         }
 
         return ApiResult.From(await Layers(call).GetVersionAsync(call.Caller.AccountId, call.Route("LayerName"), version, Signer(call), call.Aborted()),
-            200, LambdaJson.Default.LayerVersionResponse);
+            200, LambdaJson.Wire.LayerVersionResponse);
     }
 
     private static async Task<ApiResult> DeleteLayerVersion(ApiCall call)
@@ -88,7 +88,7 @@ internal static partial class LambdaApi
         return ApiResult.From(
             await Layers(call).ListVersionsAsync(call.Caller.AccountId, call.Route("LayerName"), call.Query("CompatibleRuntime"),
                 call.Query("CompatibleArchitecture"), call.Query("Marker"), maxItems, call.Aborted()),
-            200, LambdaJson.Default.ListLayerVersionsResponse);
+            200, LambdaJson.Wire.ListLayerVersionsResponse);
     }
 
     private static async Task<ApiResult> ListLayersOrGetByArn(ApiCall call)
@@ -103,7 +103,7 @@ internal static partial class LambdaApi
             }
 
             return ApiResult.From(await Layers(call).GetVersionByArnAsync(call.Caller.AccountId, arn, Signer(call), call.Aborted()), 200,
-                LambdaJson.Default.LayerVersionResponse);
+                LambdaJson.Wire.LayerVersionResponse);
         }
 
         var max = call.QueryInt("MaxItems", "maxItems");
@@ -120,6 +120,6 @@ internal static partial class LambdaApi
         return ApiResult.From(
             await Layers(call).ListAsync(call.Caller.AccountId, call.Query("CompatibleRuntime"), call.Query("CompatibleArchitecture"),
                 call.Query("Marker"), maxItems, call.Aborted()),
-            200, LambdaJson.Default.ListLayersResponse);
+            200, LambdaJson.Wire.ListLayersResponse);
     }
 }

@@ -29,7 +29,7 @@ internal static partial class LambdaApi
 
     private static async Task<ApiResult> TagResource(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.TagResourceRequest);
+        var request = call.ReadJson(LambdaJson.Wire.TagResourceRequest);
         if (!request.TryGetValue(out var body, out var error) || !TagTarget(call).TryGetValue(out var target, out error))
         {
             return error;
@@ -71,12 +71,12 @@ internal static partial class LambdaApi
         }
 
         var tags = await Functions(call).ListTagsAsync(target, call.Aborted());
-        return tags.IsSuccess ? ApiResult.Json(200, new ListTagsResponse { Tags = tags.Value }, LambdaJson.Default.ListTagsResponse) : tags.Error;
+        return tags.IsSuccess ? ApiResult.Json(200, new ListTagsResponse { Tags = tags.Value }, LambdaJson.Wire.ListTagsResponse) : tags.Error;
     }
 
     private static async Task<ApiResult> PutFunctionConcurrency(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.PutFunctionConcurrencyRequest);
+        var request = call.ReadJson(LambdaJson.Wire.PutFunctionConcurrencyRequest);
         if (!request.TryGetValue(out var body, out var error) || !call.Target(false).TryGetValue(out var target, out error))
         {
             return error;
@@ -88,7 +88,7 @@ internal static partial class LambdaApi
         }
 
         return ApiResult.From(await Functions(call).PutConcurrencyAsync(target, body.ReservedConcurrentExecutions, call.Aborted()), 200,
-            LambdaJson.Default.Concurrency);
+            LambdaJson.Wire.Concurrency);
     }
 
     private static async Task<ApiResult> GetFunctionConcurrency(ApiCall call)
@@ -103,7 +103,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).GetConcurrencyAsync(target, call.Aborted()), 200, LambdaJson.Default.Concurrency);
+        return ApiResult.From(await Functions(call).GetConcurrencyAsync(target, call.Aborted()), 200, LambdaJson.Wire.Concurrency);
     }
 
     private static async Task<ApiResult> DeleteFunctionConcurrency(ApiCall call)
@@ -123,7 +123,7 @@ internal static partial class LambdaApi
 
     private static async Task<ApiResult> PutProvisionedConcurrencyConfig(ApiCall call)
     {
-        var request = call.ReadJson(LambdaJson.Default.PutProvisionedConcurrencyConfigRequest);
+        var request = call.ReadJson(LambdaJson.Wire.PutProvisionedConcurrencyConfigRequest);
         if (!request.TryGetValue(out var body, out var error) || !call.Target().TryGetValue(out var target, out error))
         {
             return error;
@@ -135,7 +135,7 @@ internal static partial class LambdaApi
         }
 
         return ApiResult.From(await Functions(call).PutProvisionedAsync(target, body.ProvisionedConcurrentExecutions, call.Aborted()), 202,
-            LambdaJson.Default.ProvisionedConcurrencyConfig);
+            LambdaJson.Wire.ProvisionedConcurrencyConfig);
     }
 
     private static async Task<ApiResult> GetOrListProvisioned(ApiCall call)
@@ -153,7 +153,7 @@ internal static partial class LambdaApi
             }
 
             return ApiResult.From(await Functions(call).ListProvisionedAsync(fn, call.Aborted()), 200,
-                LambdaJson.Default.ListProvisionedConcurrencyConfigsResponse);
+                LambdaJson.Wire.ListProvisionedConcurrencyConfigsResponse);
         }
 
         if (!call.Target().TryGetValue(out var target, out var error))
@@ -166,7 +166,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).GetProvisionedAsync(target, call.Aborted()), 200, LambdaJson.Default.ProvisionedConcurrencyConfig);
+        return ApiResult.From(await Functions(call).GetProvisionedAsync(target, call.Aborted()), 200, LambdaJson.Wire.ProvisionedConcurrencyConfig);
     }
 
     private static async Task<ApiResult> DeleteProvisionedConcurrencyConfig(ApiCall call)

@@ -25,6 +25,8 @@ internal static class AwsErrorWriter
         "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException", "AccessDeniedException",
     };
 
+    private static readonly JsonWriterOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Task WriteAsync(HttpContext context, ApiProtocol protocol, AwsError error)
     {
         var response = context.Response;
@@ -47,7 +49,7 @@ internal static class AwsErrorWriter
     {
         context.Response.ContentType = "application/json";
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, RelaxedJson))
         {
             json.WriteStartObject();
             if (!Untyped.Contains(error.Code))
@@ -71,7 +73,7 @@ internal static class AwsErrorWriter
     {
         context.Response.ContentType = "application/x-amz-json-1.1";
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, RelaxedJson))
         {
             json.WriteStartObject();
             json.WriteString("__type", error.Code);

@@ -36,4 +36,15 @@ namespace Lamina.Core.Api.Lambda;
 [JsonSerializable(typeof(GetAccountSettingsResponse))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
-internal sealed partial class LambdaJson : JsonSerializerContext;
+internal sealed partial class LambdaJson : JsonSerializerContext
+{
+    /// <summary>
+    /// The context responses are written with: AWS escapes only what JSON requires, so '+' in a
+    /// CodeSha256 or an apostrophe in a message stays literal instead of becoming \u002B.
+    /// </summary>
+    public static LambdaJson Wire { get; } = new(new System.Text.Json.JsonSerializerOptions
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

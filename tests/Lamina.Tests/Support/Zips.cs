@@ -1,0 +1,27 @@
+using System.IO.Compression;
+using System.Text;
+
+namespace Lamina.Tests.Support;
+
+/// <summary>Builds deployment packages in memory.</summary>
+public static class Zips
+{
+    public static byte[] Of(params (string Path, string Content)[] files)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (path, content) in files)
+            {
+                var entry = zip.CreateEntry(path, CompressionLevel.Fastest);
+                using var stream = entry.Open();
+                stream.Write(Encoding.UTF8.GetBytes(content));
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    public static byte[] NodeHandler(string body = "exports.handler = async (event) => ({ ok: true, event });") =>
+        Of(("index.js", body));
+}
