@@ -41,6 +41,18 @@ internal sealed partial class FunctionService(
         return JsonSerializer.Deserialize(json, LambdaJson.Default.DictionaryStringString);
     }
 
+    /// <summary>Opens sealed environment variables for a new environment (the only time they are decrypted).</summary>
+    public IReadOnlyDictionary<string, string> OpenEnvironmentOf(string accountId, string functionName, byte[]? sealedEnvironment)
+    {
+        if (sealedEnvironment is null)
+        {
+            return new Dictionary<string, string>();
+        }
+
+        var json = envelope.OpenString(sealedEnvironment, EnvironmentContext(accountId, functionName));
+        return JsonSerializer.Deserialize(json, LambdaJson.Default.DictionaryStringString) ?? [];
+    }
+
     private byte[]? SealEnvironment(string accountId, string functionName, Dictionary<string, string>? variables) =>
         variables is null
             ? null

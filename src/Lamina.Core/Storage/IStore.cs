@@ -16,6 +16,8 @@ internal interface IStore : IAsyncDisposable
 
     IBlobIndex Blobs { get; }
 
+    Logs.ILogStore Logs { get; }
+
     /// <summary>Server-level settings and markers (e.g. the service key id).</summary>
     Task<string?> GetMetaAsync(string key, CancellationToken cancellationToken);
 

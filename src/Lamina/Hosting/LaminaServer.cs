@@ -4,9 +4,13 @@ using Lamina.Core.Auth;
 using Lamina.Core.Code;
 using Lamina.Core.Crypto;
 using Lamina.Core.Functions;
+using Lamina.Core.Invoke;
 using Lamina.Core.Layers;
+using Lamina.Core.Logs;
 using Lamina.Core.Storage;
+using Lamina.DataPlane;
 using Lamina.Http;
+using Lamina.Sandboxes;
 using Lamina.Storage.Files;
 using Lamina.Storage.Sqlite;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -49,6 +53,16 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         var envelope = new Envelope(masterKey);
         var store = await SqliteStore.OpenAsync(data.Database, time, cancellationToken);
         var controlPlane = new ControlPlaneOptions { Region = options.Region };
+        var invokeOptions = options.Invoke ?? new InvokeOptions();
+        var sandboxOptions = new SandboxOptions { RuntimesDirectory = options.RuntimesDirectory ?? SandboxOptions.FindRuntimesDirectory() };
+        var work = new WorkDirectory(options.WorkDir);
+        var cgroups = CgroupRoot.Detect(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)), out var cgroupProblem);
+        if (cgroups is null)
+        {
+            throw new InvalidOperationException($"Lamina cannot limit environments: {cgroupProblem}");
+        }
+
+        var runtimeApiPort = FreePort();
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -58,7 +72,16 @@ internal sealed partial class LaminaServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.AddServerHeader = false;
         });
-        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // The X-Ray error-cause header a runtime sends with /error can reach 1 MB (the Python client truncates at 1 MiB).
+            kestrel.Limits.MaxRequestHeadersTotalSize = 2 * 1024 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 200;
+            kestrel.Limits.MaxRequestBufferSize = 4 * 1024 * 1024;
+            // Runtime API: one listener; each environment reaches it on its own loopback address.
+            kestrel.Listen(System.Net.IPAddress.Any, runtimeApiPort);
+            ListenOn(kestrel, options.Listen);
+        });
 
         var services = builder.Services;
         services.AddSingleton(time);
@@ -75,17 +98,39 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton<AccountService>();
         services.AddSingleton(new Authenticator(store, envelope, time, options.Region));
         services.AddSingleton<IAuthorizer, AccountBoundaryAuthorizer>();
+        services.AddSingleton(invokeOptions);
+        services.AddSingleton(sandboxOptions);
+        services.AddSingleton(work);
+        services.AddSingleton(cgroups);
+        services.AddSingleton(sp => new RuntimeApiRegistry { Port = runtimeApiPort });
+        services.AddSingleton<SandboxLauncher>();
+        services.AddSingleton<CodeCache>();
+        services.AddSingleton(sp => new RuntimeLayouts(sp.GetRequiredService<RuntimeCatalog>(), sandboxOptions.RuntimesDirectory!, work));
+        services.AddSingleton<CredentialIssuer>();
+        services.AddSingleton<StoreLogSink>();
+        services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<StoreLogSink>());
+        services.AddHostedService(sp => sp.GetRequiredService<StoreLogSink>());
+        services.AddSingleton<SandboxHost>();
+        services.AddSingleton<IEnvironmentFactory, SandboxEnvironmentFactory>();
+        services.AddSingleton<ConcurrencyLedger>();
+        services.AddSingleton<EnvironmentManager>();
+        services.AddSingleton<Invoker>();
+        services.AddHostedService<EnvironmentReaper>();
 
         var app = builder.Build();
         app.UseRouting();
         app.UseMiddleware<FrontDoor>();
         app.MapGet("/health", () => Results.Json(new HealthStatus("ok"), HostJson.Default.HealthStatus));
         LambdaApi.Map(app);
+        InvokeApi.Map(app);
+        RuntimeApi.Map(app, $"*:{runtimeApiPort}");
+        app.Services.GetRequiredService<SandboxLauncher>().Prepare();
 
         var server = new LaminaServer(app, data, options);
         await server.InitializeAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
-        server.Endpoint = ResolveEndpoint(app);
+        server.Endpoint = ResolveEndpoint(app, runtimeApiPort);
+        sandboxOptions.ApiEndpointForSandboxes = server.Endpoint;
         if (options.WriteClientFiles)
         {
             data.WriteClientFiles(server.RootCredentials.AccessKeyId, server.RootCredentials.SecretAccessKey, options.Region, server.Endpoint);
@@ -117,10 +162,10 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         }
     }
 
-    private static string ResolveEndpoint(WebApplication app)
+    private static string ResolveEndpoint(WebApplication app, int runtimeApiPort)
     {
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var uri = new Uri(address);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var uri = addresses.Select(a => new Uri(a)).First(u => u.Port != runtimeApiPort);
         // A wildcard bind is reachable on loopback; clients need a concrete host in endpoint_url.
         var host = uri.Host is "0.0.0.0" or "[::]" or "+" or "*" ? "127.0.0.1" : uri.Host;
         return $"{uri.Scheme}://{host}:{uri.Port}";
@@ -128,12 +173,49 @@ internal sealed partial class LaminaServer : IAsyncDisposable
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
 
+    /// <summary>Binds the API listener from a URL such as <c>http://127.0.0.1:9600</c> (port 0 picks a free one).</summary>
+    private static void ListenOn(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string url)
+    {
+        if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal),
+                UriKind.Absolute, out var uri) || uri.Scheme != "http")
+        {
+            throw new ArgumentException($"--listen '{url}' must be an http:// URL with a host and port, e.g. http://127.0.0.1:9600.");
+        }
+
+        if (uri.Host == "localhost")
+        {
+            kestrel.ListenLocalhost(uri.Port);
+        }
+        else if (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip))
+        {
+            kestrel.Listen(ip, uri.Port);
+        }
+        else
+        {
+            throw new ArgumentException($"--listen '{url}' must name an IP address or localhost, not '{uri.Host}'.");
+        }
+    }
+
+    /// <summary>A free TCP port for the Runtime API listener (Kestrel cannot report which of two port-0 listeners got which port).</summary>
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
     public async ValueTask DisposeAsync()
     {
         var store = Services.GetRequiredService<IStore>();
+        var work = Services.GetRequiredService<WorkDirectory>();
+        // Environments first: their runtimes hold connections to the Runtime API listener.
+        await Services.GetRequiredService<EnvironmentManager>().ShutdownAllAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
         await store.DisposeAsync();
+        work.Delete();
     }
 
     private static partial class Log

@@ -12,4 +12,12 @@ internal sealed record ServeOptions
 
     /// <summary>Write the AWS shared credentials/config files into the data dir and print the export lines.</summary>
     public bool WriteClientFiles { get; init; } = true;
+
+    /// <summary>Scratch space for extracted code and environments; a fresh temp directory when null.</summary>
+    public string? WorkDir { get; init; }
+
+    /// <summary>Where the runtime bootstraps live; found automatically when null.</summary>
+    public string? RuntimesDirectory { get; init; }
+
+    public Core.Invoke.InvokeOptions? Invoke { get; init; }
 }

@@ -31,4 +31,7 @@ internal sealed record ApiOperation(string Service, string Name, long MaxBodyByt
 
     /// <summary>Internal operations (presigned code downloads) accept only Lamina's own service key.</summary>
     public bool Internal { get; init; }
+
+    /// <summary>The operation name AWS uses in its size-limit message, when it differs (Invoke says "InvokeFunction").</summary>
+    public string? LimitName { get; init; }
 }

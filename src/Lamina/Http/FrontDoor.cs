@@ -84,7 +84,7 @@ internal sealed partial class FrontDoor(RequestDelegate next, Authenticator auth
     }
 
     private static AwsError TooLarge(ApiOperation operation) =>
-        LambdaErrors.RequestTooLarge($"Request must be smaller than {operation.MaxBodyBytes} bytes for the {operation.Name} operation");
+        LambdaErrors.RequestTooLarge($"Request must be smaller than {operation.MaxBodyBytes} bytes for the {operation.LimitName ?? operation.Name} operation");
 
     /// <summary>Reads the whole body, or returns null once it passes <paramref name="limit"/> (chunked bodies have no length).</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpContext context, long limit)

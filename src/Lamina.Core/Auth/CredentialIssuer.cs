@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Lamina.Core.Accounts;
+using Lamina.Core.Crypto;
+using Lamina.Core.Storage;
+
+namespace Lamina.Core.Auth;
+
+/// <summary>Temporary credentials as handed to a function or an STS caller.</summary>
+internal sealed record TemporaryCredentials(string AccessKeyId, string SecretAccessKey, string SessionToken, DateTimeOffset Expiration, string PrincipalArn);
+
+/// <summary>
+/// Mints short-lived credentials for a role session (STS-style: <c>ASIA</c> key, secret, session
+/// token, expiry). They are stored like any key — secret sealed, token kept only as a hash — so SigV4
+/// verifies them and they stop working when they expire.
+/// </summary>
+internal sealed class CredentialIssuer(IStore store, Envelope envelope, TimeProvider time)
+{
+    public async Task<TemporaryCredentials> IssueAsync(string accountId, string roleArn, string sessionName, TimeSpan lifetime,
+        string? sessionData, CancellationToken cancellationToken)
+    {
+        var akid = SigV4Signer.NewAccessKeyId("ASIA");
+        var secret = SigV4Signer.NewSecretAccessKey();
+        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(96));
+        var now = time.GetUtcNow();
+        var expires = now + lifetime;
+        var roleName = roleArn[(roleArn.LastIndexOf('/') + 1)..];
+        var principalArn = $"arn:aws:sts::{accountId}:assumed-role/{roleName}/{sessionName}";
+        var record = new AccessKeyRecord
+        {
+            AccessKeyId = akid,
+            AccountId = accountId,
+            Kind = PrincipalKind.AssumedRole,
+            PrincipalArn = principalArn,
+            PrincipalId = $"AROA{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(roleArn)))[..17]}:{sessionName}",
+            SealedSecret = envelope.Seal(secret, AccessKeyRecord.SecretContext(akid)),
+            CreatedAt = now,
+            ExpiresAt = expires,
+            SessionTokenHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token))),
+            SessionData = sessionData ?? JsonSerializer.Serialize(new SessionInfo(roleArn, sessionName), SessionJson.Default.SessionInfo),
+        };
+        await store.Accounts.PutAccessKeyAsync(record, cancellationToken);
+        return new TemporaryCredentials(akid, secret, token, expires, principalArn);
+    }
+}
+
+internal sealed record SessionInfo(string RoleArn, string SessionName);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(SessionInfo))]
+internal sealed partial class SessionJson : System.Text.Json.Serialization.JsonSerializerContext;

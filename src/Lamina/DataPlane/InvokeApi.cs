@@ -1,0 +1,226 @@
+using System.Text;
+using System.Text.Json;
+using Lamina.Core.Errors;
+using Lamina.Core.Functions;
+using Lamina.Core.Invoke;
+using Lamina.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Lamina.DataPlane;
+
+/// <summary>Invoke and InvokeWithResponseStream, the Lambda data-plane operations.</summary>
+internal static class InvokeApi
+{
+    private static readonly IReadOnlyList<string> InvocationTypes = ["Event", "RequestResponse", "DryRun"];
+    private static readonly IReadOnlyList<string> StreamInvocationTypes = ["RequestResponse", "DryRun"];
+    private static readonly IReadOnlyList<string> LogTypes = ["None", "Tail"];
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        // The front door admits 6,291,456 bytes of payload; larger gets AWS's 413.
+        app.MapPost("/2015-03-31/functions/{FunctionName}/invocations", context => Run(context, InvokeAsync))
+            .WithMetadata(new ApiOperation("lambda", "Invoke", Invoker.MaxSyncPayload) { LimitName = "InvokeFunction" });
+        app.MapPost("/2021-11-15/functions/{FunctionName}/response-streaming-invocations", context => Run(context, InvokeStreamAsync))
+            .WithMetadata(new ApiOperation("lambda", "InvokeWithResponseStream", Invoker.MaxSyncPayload) { LimitName = "InvokeFunction" });
+    }
+
+    private static async Task Run(HttpContext context, Func<ApiCall, Task<ApiResult?>> handler)
+    {
+        var call = context.Features.GetRequiredFeature<ApiCall>();
+        var result = await handler(call);
+        if (result is not null)
+        {
+            await result.WriteAsync(call);
+        }
+    }
+
+    private static Outcome<(FunctionTarget Target, string InvocationType, bool Tail)> Parse(ApiCall call, IReadOnlyList<string> invocationTypes)
+    {
+        var invocationType = call.Header("x-amz-invocation-type") ?? "RequestResponse";
+        var logType = call.Header("x-amz-log-type") ?? "None";
+        var v = new Violations();
+        v.Enum(invocationType, "invocationType", (IReadOnlyCollection<string>)invocationTypes);
+        v.Enum(logType, "logType", (IReadOnlyCollection<string>)LogTypes);
+        if (v.ToError() is { } invalid)
+        {
+            return invalid;
+        }
+
+        var target = call.Target();
+        return target.IsSuccess ? (target.Value, invocationType, logType == "Tail") : target.Error;
+    }
+
+    private static async Task<ApiResult?> InvokeAsync(ApiCall call)
+    {
+        if (!Parse(call, InvocationTypes).TryGetValue(out var parsed, out var error))
+        {
+            return error;
+        }
+
+        var region = call.Service<ControlPlaneOptions>().Region;
+        if (await call.AuthorizeAsync("lambda:InvokeFunction", parsed.Target.Arn(region), parsed.Target.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        if (parsed.InvocationType == "Event")
+        {
+            return LambdaErrors.InvalidParameter("Asynchronous invocation (InvocationType Event) is not available on this server yet.");
+        }
+
+        var outcome = await call.Service<Invoker>().InvokeAsync(new InvokeCommand
+        {
+            Target = parsed.Target,
+            Payload = call.Body,
+            InvocationType = parsed.InvocationType,
+            TailLog = parsed.Tail,
+            ClientContextBase64 = call.Header("x-amz-client-context"),
+        }, call.Aborted());
+        if (!outcome.TryGetValue(out var response, out error))
+        {
+            return error;
+        }
+
+        var headers = call.Http.Response.Headers;
+        headers["X-Amz-Executed-Version"] = response.ExecutedVersion;
+        if (response.StatusCode == 204)
+        {
+            return ApiResult.Empty(null, 204);
+        }
+
+        if (response.Result!.IsError)
+        {
+            headers["X-Amz-Function-Error"] = "Unhandled";
+        }
+
+        if (response.LogTail is { } tail)
+        {
+            headers["X-Amz-Log-Result"] = Convert.ToBase64String(tail);
+        }
+
+        return ApiResult.Bytes(200, response.Result.Payload, response.Result.IsError ? "application/json" : response.Result.ContentType);
+    }
+
+    /// <summary>
+    /// InvokeWithResponseStream: the body is an event stream of PayloadChunk events as the runtime writes
+    /// them, ending with InvokeComplete (error code and details, log tail).
+    /// </summary>
+    private static async Task<ApiResult?> InvokeStreamAsync(ApiCall call)
+    {
+        if (!Parse(call, StreamInvocationTypes).TryGetValue(out var parsed, out var error))
+        {
+            return error;
+        }
+
+        var region = call.Service<ControlPlaneOptions>().Region;
+        if (await call.AuthorizeAsync("lambda:InvokeFunction", parsed.Target.Arn(region), parsed.Target.AccountId) is { } denied)
+        {
+            return denied;
+        }
+
+        var sink = new EventStreamSink(call.Http);
+        var outcome = await call.Service<Invoker>().InvokeAsync(new InvokeCommand
+        {
+            Target = parsed.Target,
+            Payload = call.Body,
+            InvocationType = parsed.InvocationType,
+            TailLog = parsed.Tail,
+            ClientContextBase64 = call.Header("x-amz-client-context"),
+            Stream = sink,
+        }, call.Aborted());
+        if (!outcome.TryGetValue(out var response, out error))
+        {
+            if (sink.Started)
+            {
+                await sink.CompleteAsync(error.Code, error.Message, null);
+                return null;
+            }
+
+            return error;
+        }
+
+        if (response.StatusCode == 204)
+        {
+            call.Http.Response.Headers["X-Amz-Executed-Version"] = response.ExecutedVersion;
+            return ApiResult.Empty(null, 204);
+        }
+
+        if (!sink.Started)
+        {
+            call.Http.Response.Headers["X-Amz-Executed-Version"] = response.ExecutedVersion;
+            await sink.StartAsync("application/json", CancellationToken.None);
+            if (!response.Result!.IsError && response.Result.Payload.Length > 0)
+            {
+                await sink.WriteAsync(response.Result.Payload, CancellationToken.None);
+            }
+        }
+
+        string? code = null, details = null;
+        if (response.Result!.IsError)
+        {
+            (code, details) = ErrorParts(response.Result);
+        }
+
+        await sink.CompleteAsync(code, details, response.LogTail is { } tail ? Convert.ToBase64String(tail) : null);
+        return null;
+    }
+
+    private static (string Code, string Details) ErrorParts(InvocationResult result)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(result.Payload);
+            var message = doc.RootElement.TryGetProperty("errorMessage", out var m) ? m.GetString() ?? "" : Encoding.UTF8.GetString(result.Payload);
+            return (result.ErrorType ?? "Unhandled", message);
+        }
+        catch (JsonException)
+        {
+            return (result.ErrorType ?? "Unhandled", Encoding.UTF8.GetString(result.Payload));
+        }
+    }
+
+    /// <summary>Writes the runtime's chunks to the caller as PayloadChunk events as they arrive.</summary>
+    private sealed class EventStreamSink(HttpContext http) : IResponseStreamSink
+    {
+        public bool Started { get; private set; }
+
+        public async ValueTask StartAsync(string contentType, CancellationToken cancellationToken)
+        {
+            Started = true;
+            var response = http.Response;
+            response.StatusCode = 200;
+            response.ContentType = "application/vnd.amazon.eventstream";
+            response.Headers["ResponseStreamContentType"] = contentType;
+            if (http.Features.Get<IHttpResponseBodyFeature>() is { } body)
+            {
+                body.DisableBuffering();
+            }
+
+            await response.StartAsync(cancellationToken);
+        }
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+        {
+            await http.Response.Body.WriteAsync(EventStreamWriter.Event("PayloadChunk", "application/octet-stream", chunk.Span), cancellationToken);
+            await http.Response.Body.FlushAsync(cancellationToken);
+        }
+
+        public async Task CompleteAsync(string? errorCode, string? errorDetails, string? logResult)
+        {
+            var fields = new Dictionary<string, string>();
+            if (errorCode is not null)
+            {
+                fields["ErrorCode"] = errorCode;
+                fields["ErrorDetails"] = errorDetails ?? "";
+            }
+
+            if (logResult is not null)
+            {
+                fields["LogResult"] = logResult;
+            }
+
+            await http.Response.Body.WriteAsync(EventStreamWriter.Event("InvokeComplete", "application/json", JsonSerializer.SerializeToUtf8Bytes(fields)));
+            await http.Response.Body.FlushAsync();
+        }
+    }
+}

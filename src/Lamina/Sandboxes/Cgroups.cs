@@ -1,0 +1,336 @@
+using System.Globalization;
+
+namespace Lamina.Sandboxes;
+
+/// <summary>Resource limits of one environment.</summary>
+/// <param name="MemoryBytes">Hard memory limit (the function's MemorySize).</param>
+/// <param name="CpuQuotaMicros">CFS quota per <paramref name="CpuPeriodMicros"/>; AWS gives one vCPU per 1,769 MB.</param>
+/// <param name="MaxPids">Processes and threads (AWS: 1,024).</param>
+internal sealed record ResourceLimits(long MemoryBytes, long CpuQuotaMicros, long CpuPeriodMicros, int MaxPids)
+{
+    public const int CpuPeriod = 100_000;
+
+    /// <summary>Lambda allots one vCPU per 1,769 MB of memory (128 MB ≈ 7.2% of a CPU, 10,240 MB ≈ 5.79 vCPUs).</summary>
+    public static ResourceLimits ForMemory(int memoryMb) =>
+        new((long)memoryMb * 1024 * 1024, Math.Max(1000, (long)CpuPeriod * memoryMb / 1769), CpuPeriod, 1024);
+}
+
+/// <summary>The control group of one environment: limits, usage, and killing everything in it.</summary>
+internal interface ICgroup
+{
+    /// <summary>Files a process writes its pid into to join this cgroup (one per v1 hierarchy).</summary>
+    IReadOnlyList<string> ProcsFiles { get; }
+
+    long PeakMemoryBytes();
+
+    /// <summary>How many times the kernel OOM-killed in this cgroup.</summary>
+    long OomKills();
+
+    /// <summary>Times the CPU quota throttled the group (evidence the CPU limit holds).</summary>
+    long ThrottledPeriods();
+
+    /// <summary>SIGKILLs every process in the group and waits until it is empty.</summary>
+    Task KillAllAsync();
+
+    /// <summary>Kills everything and removes the group.</summary>
+    Task DestroyAsync();
+}
+
+/// <summary>Creates per-environment cgroups on cgroup v2, v1, or hybrid hosts (v1 controllers beside a v2 mount).</summary>
+internal abstract class CgroupRoot
+{
+    public abstract string Describe { get; }
+
+    public abstract ICgroup Create(string name, ResourceLimits limits);
+
+    /// <summary>Finds the controllers this host offers, or returns null with the reason.</summary>
+    public static CgroupRoot? Detect(string instance, out string? problem)
+    {
+        problem = null;
+        const string Root = "/sys/fs/cgroup";
+        try
+        {
+            if (File.Exists(Path.Combine(Root, "cgroup.controllers")))
+            {
+                var controllers = File.ReadAllText(Path.Combine(Root, "cgroup.controllers")).Split(' ', StringSplitOptions.TrimEntries);
+                foreach (var needed in new[] { "memory", "pids", "cpu" })
+                {
+                    if (!controllers.Contains(needed))
+                    {
+                        problem = $"cgroup v2 controller '{needed}' is not available in {Root}/cgroup.controllers.";
+                        return null;
+                    }
+                }
+
+                return CgroupV2.Create(Root, instance);
+            }
+
+            if (Directory.Exists(Path.Combine(Root, "memory")) && Directory.Exists(Path.Combine(Root, "pids")) &&
+                Directory.Exists(Path.Combine(Root, "cpu")))
+            {
+                return CgroupV1.Create(Root, instance);
+            }
+
+            problem = $"no usable cgroup hierarchy under {Root} (need memory, pids and cpu controllers).";
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problem = $"cannot create cgroups under {Root}: {ex.Message} (run Lamina as root, or delegate a cgroup subtree to its user).";
+            return null;
+        }
+    }
+
+    protected static void Write(string path, string value) => File.WriteAllText(path, value);
+
+    protected static string? Read(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
+
+    protected static long ReadLong(string path) =>
+        long.TryParse(Read(path)?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
+
+    protected static long ReadKey(string path, string key)
+    {
+        foreach (var line in (Read(path) ?? "").Split('\n'))
+        {
+            var parts = line.Split(' ', 2);
+            if (parts.Length == 2 && parts[0] == key && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
+            {
+                return v;
+            }
+        }
+
+        return 0;
+    }
+
+    protected static async Task KillAndWaitAsync(IEnumerable<string> procsFiles, Action? beforeKill = null, Action? afterKill = null)
+    {
+        beforeKill?.Invoke();
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var any = false;
+            foreach (var file in procsFiles)
+            {
+                foreach (var line in (Read(file) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (int.TryParse(line, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+                    {
+                        any = true;
+                        try
+                        {
+                            System.Diagnostics.Process.GetProcessById(pid).Kill();
+                        }
+                        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+                        {
+                            // Already gone.
+                        }
+                    }
+                }
+            }
+
+            if (attempt == 0)
+            {
+                afterKill?.Invoke();
+            }
+
+            if (!any)
+            {
+                return;
+            }
+
+            await Task.Delay(attempt < 20 ? 5 : 25);
+        }
+    }
+
+    protected static void RemoveDirectory(string path)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            try
+            {
+                if (Directory.Exists(path))
+                {
+                    Directory.Delete(path);
+                }
+
+                return;
+            }
+            catch (IOException)
+            {
+                // EBUSY until the last task has left; the kill loop above makes that brief.
+                Thread.Sleep(10);
+            }
+        }
+    }
+}
+
+/// <summary>Unified hierarchy: one directory, <c>cgroup.kill</c> ends everything in one write.</summary>
+internal sealed class CgroupV2 : CgroupRoot
+{
+    private readonly string _base;
+
+    private CgroupV2(string @base) => _base = @base;
+
+    public override string Describe => $"cgroup v2 at {_base}";
+
+    public static CgroupV2 Create(string root, string instance)
+    {
+        var parent = Path.Combine(root, "lamina");
+        Directory.CreateDirectory(parent);
+        TryWrite(Path.Combine(root, "cgroup.subtree_control"), "+memory +pids +cpu");
+        TryWrite(Path.Combine(parent, "cgroup.subtree_control"), "+memory +pids +cpu");
+        var @base = Path.Combine(parent, instance);
+        Directory.CreateDirectory(@base);
+        TryWrite(Path.Combine(@base, "cgroup.subtree_control"), "+memory +pids +cpu");
+        return new CgroupV2(@base);
+    }
+
+    private static void TryWrite(string path, string value)
+    {
+        try
+        {
+            File.WriteAllText(path, value);
+        }
+        catch (IOException)
+        {
+            // Already enabled, or not delegable here; missing controllers show up when limits are written.
+        }
+    }
+
+    public override ICgroup Create(string name, ResourceLimits limits)
+    {
+        var dir = Path.Combine(_base, name);
+        Directory.CreateDirectory(dir);
+        Write(Path.Combine(dir, "memory.max"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
+        if (File.Exists(Path.Combine(dir, "memory.swap.max")))
+        {
+            Write(Path.Combine(dir, "memory.swap.max"), "0");
+        }
+
+        Write(Path.Combine(dir, "pids.max"), limits.MaxPids.ToString(CultureInfo.InvariantCulture));
+        Write(Path.Combine(dir, "cpu.max"), $"{limits.CpuQuotaMicros} {limits.CpuPeriodMicros}");
+        return new Group(dir);
+    }
+
+    private sealed class Group(string dir) : ICgroup
+    {
+        public IReadOnlyList<string> ProcsFiles { get; } = [Path.Combine(dir, "cgroup.procs")];
+
+        public long PeakMemoryBytes() => ReadLong(Path.Combine(dir, "memory.peak")) is > 0 and var peak ? peak : ReadLong(Path.Combine(dir, "memory.current"));
+
+        public long OomKills() => ReadKey(Path.Combine(dir, "memory.events"), "oom_kill");
+
+        public long ThrottledPeriods() => ReadKey(Path.Combine(dir, "cpu.stat"), "nr_throttled");
+
+        public Task KillAllAsync() => KillAndWaitAsync(ProcsFiles, () =>
+        {
+            if (File.Exists(Path.Combine(dir, "cgroup.kill")))
+            {
+                Write(Path.Combine(dir, "cgroup.kill"), "1");
+            }
+        });
+
+        public async Task DestroyAsync()
+        {
+            await KillAllAsync();
+            RemoveDirectory(dir);
+        }
+    }
+}
+
+/// <summary>
+/// Legacy or hybrid hierarchies (reference/security.md section 1: these hosts mount v1 memory, pids,
+/// cpu and freezer beside a v2 mount that owns only hugetlb): one directory per controller.
+/// </summary>
+internal sealed class CgroupV1 : CgroupRoot
+{
+    private static readonly string[] Controllers = ["memory", "pids", "cpu", "freezer"];
+    private readonly Dictionary<string, string> _bases;
+
+    private CgroupV1(Dictionary<string, string> bases) => _bases = bases;
+
+    public override string Describe => $"cgroup v1 ({string.Join(", ", _bases.Keys)})";
+
+    public static CgroupV1 Create(string root, string instance)
+    {
+        var bases = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var controller in Controllers)
+        {
+            var mount = Path.Combine(root, controller);
+            if (!Directory.Exists(mount))
+            {
+                continue;
+            }
+
+            var @base = Path.Combine(mount, "lamina", instance);
+            Directory.CreateDirectory(@base);
+            bases[controller] = @base;
+        }
+
+        return new CgroupV1(bases);
+    }
+
+    public override ICgroup Create(string name, ResourceLimits limits)
+    {
+        var dirs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (controller, @base) in _bases)
+        {
+            var dir = Path.Combine(@base, name);
+            Directory.CreateDirectory(dir);
+            dirs[controller] = dir;
+        }
+
+        var memory = dirs["memory"];
+        Write(Path.Combine(memory, "memory.limit_in_bytes"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
+        if (File.Exists(Path.Combine(memory, "memory.memsw.limit_in_bytes")))
+        {
+            // With swap accounting on, cap memory+swap too, or the limit leaks into swap.
+            Write(Path.Combine(memory, "memory.memsw.limit_in_bytes"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
+        }
+
+        Write(Path.Combine(dirs["pids"], "pids.max"), limits.MaxPids.ToString(CultureInfo.InvariantCulture));
+        Write(Path.Combine(dirs["cpu"], "cpu.cfs_period_us"), limits.CpuPeriodMicros.ToString(CultureInfo.InvariantCulture));
+        Write(Path.Combine(dirs["cpu"], "cpu.cfs_quota_us"), limits.CpuQuotaMicros.ToString(CultureInfo.InvariantCulture));
+        return new Group(dirs);
+    }
+
+    private sealed class Group(Dictionary<string, string> dirs) : ICgroup
+    {
+        public IReadOnlyList<string> ProcsFiles { get; } = dirs.Values.Select(d => Path.Combine(d, "cgroup.procs")).ToList();
+
+        public long PeakMemoryBytes() => ReadLong(Path.Combine(dirs["memory"], "memory.max_usage_in_bytes"));
+
+        public long OomKills() => ReadKey(Path.Combine(dirs["memory"], "memory.oom_control"), "oom_kill");
+
+        public long ThrottledPeriods() => ReadKey(Path.Combine(dirs["cpu"], "cpu.stat"), "nr_throttled");
+
+        /// <summary>Freeze, SIGKILL every member, thaw, wait until empty (reference/security.md section 3).</summary>
+        public Task KillAllAsync()
+        {
+            var freezer = dirs.TryGetValue("freezer", out var f) ? Path.Combine(f, "freezer.state") : null;
+            return KillAndWaitAsync([Path.Combine(dirs["memory"], "cgroup.procs")],
+                () =>
+                {
+                    if (freezer is not null)
+                    {
+                        Write(freezer, "FROZEN");
+                    }
+                },
+                () =>
+                {
+                    if (freezer is not null)
+                    {
+                        Write(freezer, "THAWED");
+                    }
+                });
+        }
+
+        public async Task DestroyAsync()
+        {
+            await KillAllAsync();
+            foreach (var dir in dirs.Values)
+            {
+                RemoveDirectory(dir);
+            }
+        }
+    }
+}

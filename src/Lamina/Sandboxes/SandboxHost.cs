@@ -1,0 +1,43 @@
+using Lamina.Core.Auth;
+using Lamina.Core.Functions;
+using Lamina.Core.Invoke;
+using Lamina.Core.Logs;
+
+namespace Lamina.Sandboxes;
+
+/// <summary>The services every sandbox environment uses, bundled to keep constructors short.</summary>
+internal sealed class SandboxHost(
+    SandboxLauncher launcher,
+    RuntimeApiRegistry registry,
+    CodeCache code,
+    RuntimeLayouts layouts,
+    CgroupRoot? cgroups,
+    WorkDirectory work,
+    ILogSink logs,
+    CredentialIssuer credentials,
+    FunctionService functions,
+    SandboxOptions options,
+    InvokeOptions invokeOptions,
+    TimeProvider time,
+    ILoggerFactory loggerFactory)
+{
+    public SandboxLauncher Launcher => launcher;
+    public RuntimeApiRegistry Registry => registry;
+    public CodeCache Code => code;
+    public RuntimeLayouts Layouts => layouts;
+    public CgroupRoot? Cgroups => cgroups;
+    public WorkDirectory Work => work;
+    public ILogSink Logs => logs;
+    public CredentialIssuer Credentials => credentials;
+    public FunctionService Functions => functions;
+    public SandboxOptions Options => options;
+    public InvokeOptions InvokeOptions => invokeOptions;
+    public TimeProvider Time => time;
+    public ILogger Logger { get; } = loggerFactory.CreateLogger("Lamina.Sandboxes");
+}
+
+/// <summary>Creates <see cref="SandboxEnvironment"/>s.</summary>
+internal sealed class SandboxEnvironmentFactory(SandboxHost host) : IEnvironmentFactory
+{
+    public IExecutionEnvironment Create(EnvironmentSpec spec, string initializationType) => new SandboxEnvironment(spec, initializationType, host);
+}

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+
+namespace Lamina.Sandboxes;
+
+/// <summary>A bind mount from the host into the sandbox.</summary>
+internal readonly record struct Mount(string Host, string Sandbox, bool Writable = false, bool IsFile = false);
+
+/// <summary>What to run in a sandbox and how.</summary>
+internal sealed record LaunchSpec
+{
+    public required string Id { get; init; }
+
+    /// <summary>The complete environment of the sandboxed process (nothing of Lamina's own leaks in).</summary>
+    public required IReadOnlyList<KeyValuePair<string, string>> Environment { get; init; }
+
+    public required IReadOnlyList<Mount> Mounts { get; init; }
+
+    /// <summary>Command and arguments, as paths inside the sandbox.</summary>
+    public required IReadOnlyList<string> Command { get; init; }
+
+    public ICgroup? Cgroup { get; init; }
+}
+
+/// <summary>
+/// Starts sandboxes with bubblewrap: fresh user, pid, ipc, uts and cgroup namespaces, a read-only view
+/// of the host's /usr, the function's code, layers and runtime read-only, and its own /tmp.
+/// </summary>
+/// <remarks>
+/// The process chain is <c>sh</c> (joins the environment's cgroups, then merges stderr into stdout)
+/// exec'ing <c>bwrap</c>, so every process of the sandbox starts inside its cgroup: a pid written after
+/// start would leave already-forked children outside (reference/security.md section 3).
+/// </remarks>
+internal sealed class SandboxLauncher(WorkDirectory work)
+{
+    public const string Bubblewrap = "/usr/bin/bwrap";
+
+    /// <summary>Host files under /etc that runtimes need (TLS roots, name resolution, the loader cache); others stay hidden.</summary>
+    private static readonly string[] EtcFiles =
+    [
+        "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/host.conf",
+        "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/mime.types", "/etc/gai.conf",
+    ];
+
+    private const string InitScript = """
+        #!/bin/sh
+        # Lamina environment init: start external extensions from /opt/extensions (each with the runtime's
+        # environment minus what AWS withholds from extensions), then become the runtime's bootstrap.
+        if [ -d /opt/extensions ]; then
+          for ext in /opt/extensions/*; do
+            if [ -f "$ext" ] && [ -x "$ext" ]; then
+              (
+                for name in $_LAMINA_EXTENSION_UNSET; do unset "$name"; done
+                unset _LAMINA_EXTENSION_UNSET
+                exec "$ext"
+              ) &
+            fi
+          done
+        fi
+        unset _LAMINA_EXTENSION_UNSET
+        exec "$@"
+        """;
+
+    /// <summary>Writes Lamina's own sandbox files (init script, passwd, group) into the work directory.</summary>
+    public void Prepare()
+    {
+        var init = Path.Combine(work.Support, "init");
+        File.WriteAllText(init, InitScript.Replace("\r", "", StringComparison.Ordinal) + "\n");
+        File.SetUnixFileMode(init, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                                   UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        // AWS runs functions as sbx_user1051 (uid 993); programs that look up their user find it.
+        File.WriteAllText(Path.Combine(work.Etc, "passwd"),
+            "root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:993:990::/tmp:/sbin/nologin\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n");
+        File.WriteAllText(Path.Combine(work.Etc, "group"), "root:x:0:\nsbx_user1051:x:990:\nnogroup:x:65534:\n");
+        foreach (var file in new[] { "passwd", "group" })
+        {
+            File.SetUnixFileMode(Path.Combine(work.Etc, file), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+    }
+
+    public SandboxProcess Start(LaunchSpec spec, Action<string> onLine)
+    {
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.Environment.Clear();
+        info.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
+        var args = info.ArgumentList;
+        args.Add("-c");
+        args.Add("""n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; exec "$@" 2>&1""");
+        args.Add("lamina-sandbox");
+        var procs = spec.Cgroup?.ProcsFiles ?? [];
+        args.Add(procs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var file in procs)
+        {
+            args.Add(file);
+        }
+
+        args.Add(Bubblewrap);
+        AddBubblewrapArguments(args, spec);
+        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the sandbox launcher.");
+        // The sandbox reads nothing from stdin: close it so a runtime that does sees EOF, not Lamina's stdin.
+        process.StandardInput.Close();
+        return new SandboxProcess(process, onLine);
+    }
+
+    private void AddBubblewrapArguments(System.Collections.ObjectModel.Collection<string> args, LaunchSpec spec)
+    {
+        void Add(params string[] values)
+        {
+            foreach (var v in values)
+            {
+                args.Add(v);
+            }
+        }
+
+        Add("--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try");
+        Add("--die-with-parent", "--new-session", "--hostname", "sandbox");
+        Add("--clearenv");
+        foreach (var (name, value) in spec.Environment)
+        {
+            Add("--setenv", name, value);
+        }
+
+        Add("--ro-bind", "/usr", "/usr");
+        Add("--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin");
+        foreach (var path in EtcFiles)
+        {
+            Add("--ro-bind-try", path, path);
+        }
+
+        Add("--ro-bind", Path.Combine(work.Etc, "passwd"), "/etc/passwd");
+        Add("--ro-bind", Path.Combine(work.Etc, "group"), "/etc/group");
+        Add("--ro-bind", work.Support, "/var/lamina");
+        foreach (var mount in spec.Mounts)
+        {
+            Add(mount.Writable ? "--bind" : "--ro-bind", mount.Host, mount.Sandbox);
+        }
+
+        Add("--proc", "/proc", "--dev", "/dev");
+        Add("--chdir", "/var/task");
+        Add("--");
+        Add("/var/lamina/init");
+        foreach (var part in spec.Command)
+        {
+            args.Add(part);
+        }
+    }
+}
