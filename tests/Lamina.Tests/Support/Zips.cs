@@ -22,6 +22,24 @@ public static class Zips
         return buffer.ToArray();
     }
 
+    /// <summary>A zip whose entries are marked executable (Unix mode 0755 in the external attributes).</summary>
+    public static byte[] Executable(params (string Path, string Content)[] files)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (path, content) in files)
+            {
+                var entry = zip.CreateEntry(path, CompressionLevel.Fastest);
+                entry.ExternalAttributes = (int)(0x8000 | 0b111_101_101) << 16;
+                using var stream = entry.Open();
+                stream.Write(Encoding.UTF8.GetBytes(content));
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
     public static byte[] NodeHandler(string body = "exports.handler = async (event) => ({ ok: true, event });") =>
         Of(("index.js", body));
 }

@@ -1,0 +1,83 @@
+namespace Lamina.Tests.Support;
+
+/// <summary>
+/// A custom runtime (provided.al2023) for data-plane tests, written as a stdlib Python bootstrap that
+/// speaks the Runtime API directly and obeys commands in the event: echo, sleep, exit, allocate, env,
+/// tmp-write/tmp-read, print, error. It exercises the platform without depending on a managed runtime.
+/// </summary>
+public static class TestRuntime
+{
+    public const string Bootstrap = """
+        #!/usr/bin/python3 -u
+        import http.client, json, os, sys, time, uuid
+        api = os.environ['AWS_LAMBDA_RUNTIME_API']
+        host, port = api.rsplit(':', 1)
+        env_id = uuid.uuid4().hex
+        print('test runtime init', env_id)
+        if os.environ.get('INIT_FAIL'):
+            c = http.client.HTTPConnection(host, int(port))
+            c.request('POST', '/2018-06-01/runtime/init/error', json.dumps({'errorType': 'Runtime.TestInitError', 'errorMessage': 'init failed on purpose'}),
+                      {'Lambda-Runtime-Function-Error-Type': 'Runtime.TestInitError'})
+            c.getresponse().read()
+            sys.exit(1)
+        if os.environ.get('INIT_SLEEP'):
+            time.sleep(float(os.environ['INIT_SLEEP']))
+        conn = http.client.HTTPConnection(host, int(port))
+        while True:
+            conn.request('GET', '/2018-06-01/runtime/invocation/next')
+            r = conn.getresponse()
+            body = r.read()
+            rid = r.getheader('Lambda-Runtime-Aws-Request-Id')
+            headers = {k.lower(): v for k, v in r.getheaders()}
+            event = json.loads(body or b'{}')
+            action = event.get('action', 'echo') if isinstance(event, dict) else 'echo'
+            result = {'env': env_id, 'event': event}
+            if action == 'sleep':
+                time.sleep(event['seconds'])
+            elif action == 'exit':
+                sys.exit(event.get('code', 1))
+            elif action == 'allocate':
+                hog = []
+                while True:
+                    hog.append(bytearray(16 * 1024 * 1024))
+            elif action == 'env':
+                result['vars'] = dict(os.environ)
+                result['headers'] = headers
+            elif action == 'tmp-write':
+                with open('/tmp/state.txt', 'a') as f:
+                    f.write(event['value'] + '\n')
+            elif action == 'tmp-read':
+                result['tmp'] = open('/tmp/state.txt').read() if os.path.exists('/tmp/state.txt') else None
+            elif action == 'print':
+                for line in event['lines']:
+                    print(line)
+            elif action == 'big':
+                result['data'] = 'x' * event['size']
+            if action == 'error':
+                conn.request('POST', f'/2018-06-01/runtime/invocation/{rid}/error',
+                             json.dumps({'errorType': 'TestError', 'errorMessage': 'failed on purpose', 'trace': []}))
+            else:
+                conn.request('POST', f'/2018-06-01/runtime/invocation/{rid}/response', json.dumps(result))
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 202:
+                print('runtime api refused', resp.status)
+        """;
+
+    public static byte[] Zip(string bootstrap = Bootstrap) => Zips.Executable(("bootstrap", bootstrap.Replace("\r", "", StringComparison.Ordinal)));
+
+    public static object CreateRequest(string name, int memory = 1769, int timeout = 10, Dictionary<string, string>? env = null,
+        List<string>? layers = null, bool publish = false) => new
+    {
+        FunctionName = name,
+        Runtime = "provided.al2023",
+        Role = "arn:aws:iam::000000000000:role/lambda-role",
+        Handler = "unused",
+        Code = new { ZipFile = Convert.ToBase64String(Zip()) },
+        MemorySize = memory,
+        Timeout = timeout,
+        Environment = env is null ? null : new { Variables = env },
+        Layers = layers,
+        Publish = publish,
+    };
+}
