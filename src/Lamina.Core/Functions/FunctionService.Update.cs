@@ -302,7 +302,13 @@ internal sealed partial class FunctionService
         {
             var result = await Functions.DeleteFunctionAsync(target.AccountId, target.Name, cancellationToken);
             ReleaseOrphans(result);
-            return result.Status == WriteStatus.NotFound ? LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region)) : null;
+            if (result.Status == WriteStatus.NotFound)
+            {
+                return LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region));
+            }
+
+            Deleted?.Invoke(target.AccountId, target.Name, null);
+            return null;
         }
 
         if (target.Qualifier == FunctionVersions.Latest)
@@ -323,6 +329,11 @@ internal sealed partial class FunctionService
 
         var deleted = await Functions.DeleteVersionAsync(target.AccountId, target.Name, target.Qualifier, cancellationToken);
         ReleaseOrphans(deleted);
+        if (deleted.Ok)
+        {
+            Deleted?.Invoke(target.AccountId, target.Name, target.Qualifier);
+        }
+
         return deleted.Status switch
         {
             WriteStatus.Ok => null,

@@ -24,6 +24,9 @@ internal sealed partial class FunctionService(
 {
     private IFunctionStore Functions => store.Functions;
 
+    /// <summary>Raised after a function (version null) or one of its versions is deleted: its environments must go.</summary>
+    public event Action<string, string, string?>? Deleted;
+
     public string Region => options.Region;
 
     /// <summary>The sealing context of a function's environment variables.</summary>

@@ -53,6 +53,9 @@ internal sealed record InvocationResult(InvocationStatus Status, byte[] Payload,
 /// <summary>Receives a streamed response as the runtime produces it (InvokeWithResponseStream).</summary>
 internal interface IResponseStreamSink
 {
+    /// <summary>Called before delivery with the version that will run (sent as a response header before the body).</summary>
+    void Resolved(string executedVersion);
+
     /// <summary>Called once before the first chunk with the runtime's content type.</summary>
     ValueTask StartAsync(string contentType, CancellationToken cancellationToken);
 

@@ -112,6 +112,7 @@ internal sealed class Invoker(
         }
 
         // (4)
+        command.Stream?.Resolved(version.Version);
         var spec = SpecFor(version);
         var pool = environments.PoolFor(spec.Key);
         var invocation = new Invocation

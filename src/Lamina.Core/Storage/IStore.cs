@@ -112,6 +112,12 @@ internal interface IFunctionStore
 
     Task PutProvisionedAsync(ProvisionedConcurrencyRecord record, CancellationToken cancellationToken);
 
+    /// <summary>Every provisioned-concurrency config of every account (the reconciler's work list).</summary>
+    Task<IReadOnlyList<ProvisionedConcurrencyRecord>> ListAllProvisionedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records allocation progress, unless the config was changed or removed meanwhile (then false).</summary>
+    Task<bool> UpdateProvisionedStatusAsync(ProvisionedConcurrencyRecord record, CancellationToken cancellationToken);
+
     Task<bool> DeleteProvisionedAsync(string accountId, string functionName, string qualifier, CancellationToken cancellationToken);
 
     /// <summary>Total stored code bytes and function count of an account (GetAccountSettings).</summary>

@@ -117,6 +117,21 @@ internal sealed partial class SqliteStore
             return (true, true);
         }, cancellationToken);
 
+    public async Task<IReadOnlyList<ProvisionedConcurrencyRecord>> ListAllProvisionedAsync(CancellationToken cancellationToken) =>
+        await ReadAsync($"SELECT {ProvisionedColumns} FROM provisioned_concurrency ORDER BY account_id, function_name, qualifier", MapProvisioned,
+            cancellationToken);
+
+    public Task<bool> UpdateProvisionedStatusAsync(ProvisionedConcurrencyRecord record, CancellationToken cancellationToken) =>
+        WriteAsync(async (c, tx) =>
+        {
+            var n = await Execute(c, tx,
+                "UPDATE provisioned_concurrency SET allocated = $alloc, status = $s, status_reason = $reason " +
+                "WHERE account_id = $a AND function_name = $f AND qualifier = $q AND requested = $req AND last_modified = $t",
+                cancellationToken, ("$a", record.AccountId), ("$f", record.FunctionName), ("$q", record.Qualifier), ("$req", record.Requested),
+                ("$alloc", record.Allocated), ("$s", record.Status), ("$reason", record.StatusReason), ("$t", record.LastModified));
+            return (n > 0, n > 0);
+        }, cancellationToken);
+
     public Task<bool> DeleteProvisionedAsync(string accountId, string functionName, string qualifier, CancellationToken cancellationToken) =>
         WriteAsync(async (c, tx) =>
         {

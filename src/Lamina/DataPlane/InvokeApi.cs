@@ -184,6 +184,8 @@ internal static class InvokeApi
     {
         public bool Started { get; private set; }
 
+        public void Resolved(string executedVersion) => http.Response.Headers["X-Amz-Executed-Version"] = executedVersion;
+
         public async ValueTask StartAsync(string contentType, CancellationToken cancellationToken)
         {
             Started = true;

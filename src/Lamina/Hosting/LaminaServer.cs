@@ -116,6 +116,7 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton<EnvironmentManager>();
         services.AddSingleton<Invoker>();
         services.AddHostedService<EnvironmentReaper>();
+        services.AddHostedService<ProvisionedConcurrencyReconciler>();
 
         var app = builder.Build();
         app.UseRouting();
@@ -125,6 +126,8 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         InvokeApi.Map(app);
         RuntimeApi.Map(app, $"*:{runtimeApiPort}");
         app.Services.GetRequiredService<SandboxLauncher>().Prepare();
+        var environments = app.Services.GetRequiredService<EnvironmentManager>();
+        app.Services.GetRequiredService<FunctionService>().Deleted += environments.RetireFunction;
 
         var server = new LaminaServer(app, data, options);
         await server.InitializeAsync(cancellationToken);

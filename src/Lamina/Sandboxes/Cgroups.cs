@@ -13,6 +13,12 @@ internal sealed record ResourceLimits(long MemoryBytes, long CpuQuotaMicros, lon
     /// <summary>Lambda allots one vCPU per 1,769 MB of memory (128 MB ≈ 7.2% of a CPU, 10,240 MB ≈ 5.79 vCPUs).</summary>
     public static ResourceLimits ForMemory(int memoryMb) =>
         new((long)memoryMb * 1024 * 1024, Math.Max(1000, (long)CpuPeriod * memoryMb / 1769), CpuPeriod, 1024);
+
+    /// <summary>
+    /// CPU during Init: two vCPUs whatever the memory size, as Lambda's init phase is observed to get;
+    /// otherwise a 128 MB function would need seconds of wall time to start a runtime on 7% of a CPU.
+    /// </summary>
+    public const long InitCpuQuota = 2 * CpuPeriod;
 }
 
 /// <summary>The control group of one environment: limits, usage, and killing everything in it.</summary>
@@ -28,6 +34,9 @@ internal interface ICgroup
 
     /// <summary>Times the CPU quota throttled the group (evidence the CPU limit holds).</summary>
     long ThrottledPeriods();
+
+    /// <summary>Sets the CPU quota per period; null lifts it (no limit).</summary>
+    void SetCpuQuota(long? quotaMicros);
 
     /// <summary>SIGKILLs every process in the group and waits until it is empty.</summary>
     Task KillAllAsync();
@@ -221,6 +230,9 @@ internal sealed class CgroupV2 : CgroupRoot
 
         public long ThrottledPeriods() => ReadKey(Path.Combine(dir, "cpu.stat"), "nr_throttled");
 
+        public void SetCpuQuota(long? quotaMicros) =>
+            Write(Path.Combine(dir, "cpu.max"), quotaMicros is { } q ? $"{q} {ResourceLimits.CpuPeriod}" : $"max {ResourceLimits.CpuPeriod}");
+
         public Task KillAllAsync() => KillAndWaitAsync(ProcsFiles, () =>
         {
             if (File.Exists(Path.Combine(dir, "cgroup.kill")))
@@ -302,6 +314,9 @@ internal sealed class CgroupV1 : CgroupRoot
         public long OomKills() => ReadKey(Path.Combine(dirs["memory"], "memory.oom_control"), "oom_kill");
 
         public long ThrottledPeriods() => ReadKey(Path.Combine(dirs["cpu"], "cpu.stat"), "nr_throttled");
+
+        public void SetCpuQuota(long? quotaMicros) =>
+            Write(Path.Combine(dirs["cpu"], "cpu.cfs_quota_us"), (quotaMicros ?? -1).ToString(CultureInfo.InvariantCulture));
 
         /// <summary>Freeze, SIGKILL every member, thaw, wait until empty (reference/security.md section 3).</summary>
         public Task KillAllAsync()

@@ -134,6 +134,7 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
         }
 
         _oomKillsBefore = _cgroup?.OomKills() ?? 0;
+        _cgroup?.SetCpuQuota(ResourceLimits.InitCpuQuota);
         var started = time.GetTimestamp();
         var layout = _host.Layouts.For(_spec.Config.Runtime!);
         WritePlatformLine(null, $"INIT_START Runtime Version: {layout.VersionLabel}\tRuntime Version ARN: {_spec.Config.RuntimeVersionConfig?.RuntimeVersionArn}");
@@ -147,12 +148,14 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
         var delay = Task.Delay(Timeout.InfiniteTimeSpan, timeout.Token);
         var winner = await Task.WhenAny(signal.Task, process.Exited, delay);
         var elapsedMs = time.GetElapsedTime(started).TotalMilliseconds;
+        _cgroup?.SetCpuQuota(ResourceLimits.ForMemory(_spec.MemoryMb).CpuQuotaMicros);
         if (winner == signal.Task && signal.Task.Result.Ok)
         {
             lock (_lock)
             {
                 _phase = Phase.Ready;
-                _pendingInitDurationMs = elapsedMs;
+                // Provisioned environments initialize ahead of traffic: their first REPORT shows no Init Duration.
+                _pendingInitDurationMs = Provisioned && !invokePhase ? null : elapsedMs;
             }
 
             return null;

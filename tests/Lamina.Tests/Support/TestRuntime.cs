@@ -9,7 +9,7 @@ public static class TestRuntime
 {
     public const string Bootstrap = """
         #!/usr/bin/python3 -u
-        import http.client, json, os, sys, time, uuid
+        import base64, http.client, json, os, socket, sys, time, uuid
         api = os.environ['AWS_LAMBDA_RUNTIME_API']
         host, port = api.rsplit(':', 1)
         env_id = uuid.uuid4().hex
@@ -53,6 +53,23 @@ public static class TestRuntime
                     print(line)
             elif action == 'big':
                 result['data'] = 'x' * event['size']
+            if action == 'stream':
+                raw = socket.create_connection((host, int(port)))
+                raw.sendall((f'POST /2018-06-01/runtime/invocation/{rid}/response HTTP/1.1\r\nHost: {api}\r\n'
+                             'Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n'
+                             'Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n').encode())
+                for chunk in event['chunks']:
+                    data = chunk.encode()
+                    raw.sendall(f'{len(data):x}\r\n'.encode() + data + b'\r\n')
+                    time.sleep(0.05)
+                trailer = b''
+                if event.get('fail'):
+                    err = base64.b64encode(json.dumps({'errorType': 'StreamError', 'errorMessage': 'broke mid-stream'}).encode())
+                    trailer = b'Lambda-Runtime-Function-Error-Type: StreamError\r\nLambda-Runtime-Function-Error-Body: ' + err + b'\r\n'
+                raw.sendall(b'0\r\n' + trailer + b'\r\n')
+                raw.recv(4096)
+                raw.close()
+                continue
             if action == 'error':
                 conn.request('POST', f'/2018-06-01/runtime/invocation/{rid}/error',
                              json.dumps({'errorType': 'TestError', 'errorMessage': 'failed on purpose', 'trace': []}))
