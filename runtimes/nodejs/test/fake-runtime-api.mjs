@@ -48,7 +48,6 @@ export class FakeRuntimeApi {
     this.#pending.set(requestId, answer);
     const body = typeof event === 'string' ? event : JSON.stringify(event);
     const next = {
-      requestId,
       body,
       headers: {
         'content-type': 'application/json',
