@@ -37,7 +37,17 @@ internal static class LaminaCli
             Description = "The AWS region this server is (env LAMINA_REGION; default us-east-1)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LAMINA_REGION") is { Length: > 0 } r ? r : "us-east-1",
         };
-        var command = new Command("serve", "Start the Lamina server.") { dataDir, listen, region };
+        var egress = new Option<string>("--egress")
+        {
+            Description = "Whether functions may open connections to other networks: all (default) or none (env LAMINA_EGRESS)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LAMINA_EGRESS") is { Length: > 0 } e ? e : "all",
+        };
+        egress.AcceptOnlyFromAmong("all", "none");
+        var insecure = new Option<bool>("--insecure-dev")
+        {
+            Description = "DEVELOPMENT ONLY: run functions even when the host cannot isolate them (no root, cgroups, namespaces)",
+        };
+        var command = new Command("serve", "Start the Lamina server.") { dataDir, listen, region, egress, insecure };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new ServeOptions
@@ -45,6 +55,11 @@ internal static class LaminaCli
                 DataDir = parse.GetValue(dataDir)!,
                 Listen = parse.GetValue(listen)!,
                 Region = parse.GetValue(region)!,
+                Isolation = new Sandboxes.IsolationOptions
+                {
+                    Egress = parse.GetValue(egress) != "none",
+                    InsecureDevelopmentMode = parse.GetValue(insecure),
+                },
             };
             if (!System.Text.RegularExpressions.Regex.IsMatch(options.Region, @"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"))
             {
@@ -52,7 +67,18 @@ internal static class LaminaCli
                 return 2;
             }
 
-            await using var server = await LaminaServer.StartAsync(options, cancellationToken);
+            LaminaServer server;
+            try
+            {
+                server = await LaminaServer.StartAsync(options, cancellationToken);
+            }
+            catch (Sandboxes.IsolationUnavailableException ex)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 3;
+            }
+
+            await using var running = server;
             Console.WriteLine($"Lamina is listening on {server.Endpoint} (region {options.Region}, data in {server.Data.Root}).");
             Console.WriteLine("Point the AWS CLI and SDKs at it with:");
             Console.WriteLine($"export AWS_SHARED_CREDENTIALS_FILE={server.Data.Credentials}");

@@ -56,13 +56,23 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         var invokeOptions = options.Invoke ?? new InvokeOptions();
         var sandboxOptions = new SandboxOptions { RuntimesDirectory = options.RuntimesDirectory ?? SandboxOptions.FindRuntimesDirectory() };
         var work = new WorkDirectory(options.WorkDir);
-        var cgroups = CgroupRoot.Detect(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)), out var cgroupProblem);
-        if (cgroups is null)
+        var runtimeApiPort = FreePort();
+        using var bootLogs = LoggerFactory.Create(b => b.AddSimpleConsole());
+        Isolation isolation;
+        try
         {
-            throw new InvalidOperationException($"Lamina cannot limit environments: {cgroupProblem}");
+            isolation = await Isolation.PrepareAsync(options.Isolation, work, runtimeApiPort, bootLogs.CreateLogger("Lamina.Isolation"));
+        }
+        catch
+        {
+            work.Delete();
+            throw;
         }
 
-        var runtimeApiPort = FreePort();
+        if (!isolation.IsComplete)
+        {
+            Log.InsecureMode(bootLogs.CreateLogger("Lamina.Isolation"), string.Join("; ", isolation.Missing));
+        }
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -101,7 +111,7 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton(invokeOptions);
         services.AddSingleton(sandboxOptions);
         services.AddSingleton(work);
-        services.AddSingleton(cgroups);
+        services.AddSingleton(isolation);
         services.AddSingleton(sp => new RuntimeApiRegistry { Port = runtimeApiPort });
         services.AddSingleton<SandboxLauncher>();
         services.AddSingleton<CodeCache>();
@@ -215,6 +225,8 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         var work = Services.GetRequiredService<WorkDirectory>();
         // Environments first: their runtimes hold connections to the Runtime API listener.
         await Services.GetRequiredService<EnvironmentManager>().ShutdownAllAsync();
+        await Services.GetRequiredService<Isolation>().DisposeAsync();
+        await Services.GetRequiredService<RuntimeLayouts>().DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
         await store.DisposeAsync();
@@ -226,6 +238,10 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         // 1100-1199: hosting.
         [LoggerMessage(1100, LogLevel.Information, "Removed {Count} unreferenced code files left by an interrupted write")]
         public static partial void OrphansSwept(ILogger logger, int count);
+
+        [LoggerMessage(1101, LogLevel.Critical,
+            "INSECURE DEVELOPMENT MODE: functions run WITHOUT full isolation and must be trusted. Missing: {Missing}")]
+        public static partial void InsecureMode(ILogger logger, string missing);
     }
 }
 

@@ -20,4 +20,6 @@ internal sealed record ServeOptions
     public string? RuntimesDirectory { get; init; }
 
     public Core.Invoke.InvokeOptions? Invoke { get; init; }
+
+    public Sandboxes.IsolationOptions Isolation { get; init; } = new();
 }

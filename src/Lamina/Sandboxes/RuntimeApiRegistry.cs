@@ -17,9 +17,19 @@ internal sealed class RuntimeApiRegistry
     /// <summary>The port the Runtime API listens on (set once Kestrel has bound it).</summary>
     public int Port { get; set; }
 
-    public IPAddress Register(SandboxEnvironment environment)
+    /// <summary>
+    /// Registers an environment under <paramref name="address"/> (its network namespace's gateway), or, when
+    /// it shares the host's network, under a fresh loopback address.
+    /// </summary>
+    public IPAddress Register(SandboxEnvironment environment, IPAddress? address = null)
     {
-        if (!_free.TryDequeue(out var address))
+        if (address is not null)
+        {
+            _byAddress[address] = environment;
+            return address;
+        }
+
+        if (!_free.TryDequeue(out address))
         {
             // 127.34.0.0/16 minus network and broadcast: 65,534 live environments per server.
             var n = Interlocked.Increment(ref _next);
@@ -37,7 +47,7 @@ internal sealed class RuntimeApiRegistry
 
     public void Unregister(IPAddress address, SandboxEnvironment environment)
     {
-        if (_byAddress.TryRemove(new KeyValuePair<IPAddress, SandboxEnvironment>(address, environment)))
+        if (_byAddress.TryRemove(new KeyValuePair<IPAddress, SandboxEnvironment>(address, environment)) && address.GetAddressBytes()[0] == 127)
         {
             _free.Enqueue(address);
         }

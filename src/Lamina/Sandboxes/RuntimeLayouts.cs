@@ -16,8 +16,10 @@ internal sealed record RuntimeLayout(
 /// (from <c>runtimes/</c>), the interpreter's install tree when it lives outside /usr, and for Python
 /// the host's boto3 and its dependencies, as AWS's managed Python runtime bundles them.
 /// </summary>
-internal sealed class RuntimeLayouts
+internal sealed class RuntimeLayouts : IAsyncDisposable
 {
+    private readonly List<string> _hostMounts = [];
+
     private readonly RuntimeCatalog _catalog;
     private readonly string _runtimesDir;
     private readonly WorkDirectory _work;
@@ -62,11 +64,23 @@ internal sealed class RuntimeLayouts
         var variables = new List<KeyValuePair<string, string>>();
         if (info.Executable.Length > 0)
         {
-            variables.Add(new("_LAMINA_INTERPRETER", info.Executable));
             var prefix = InstallPrefix(info.Executable);
-            if (prefix is not null)
+            if (prefix is null)
             {
+                variables.Add(new("_LAMINA_INTERPRETER", info.Executable));
+            }
+            else if (ReadableByOthers(prefix))
+            {
+                variables.Add(new("_LAMINA_INTERPRETER", info.Executable));
                 mounts.Add(new Mount(prefix, prefix));
+            }
+            else
+            {
+                // Installed under a private home (e.g. /root/.pyenv): sandbox users cannot reach it, so it is
+                // bind-mounted on the host under the work directory and appears at /var/lang, where AWS keeps runtimes.
+                var visible = HostBind(prefix, runtime);
+                mounts.Add(new Mount(visible, "/var/lang"));
+                variables.Add(new("_LAMINA_INTERPRETER", "/var/lang/" + Path.GetRelativePath(prefix, info.Executable)));
             }
         }
 
@@ -110,6 +124,38 @@ internal sealed class RuntimeLayouts
                 return new RuntimeLayout(runtime, mounts, variables, null, $"provided:{runtime["provided.".Length..]}.v1");
             }
         }
+    }
+
+    private static bool ReadableByOthers(string path)
+    {
+        for (var dir = path; !string.IsNullOrEmpty(dir) && dir != "/"; dir = Path.GetDirectoryName(dir))
+        {
+            if ((File.GetUnixFileMode(dir) & UnixFileMode.OtherExecute) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private string HostBind(string source, string runtime)
+    {
+        var target = Path.Combine(_work.Support, "lang-" + runtime);
+        Directory.CreateDirectory(target);
+        HostCommands.CheckedAsync("mount", ["--bind", "-o", "ro", source, target]).GetAwaiter().GetResult();
+        _hostMounts.Add(target);
+        return target;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var mount in _hostMounts)
+        {
+            await HostCommands.RunAsync("umount", ["-l", mount]);
+        }
+
+        _hostMounts.Clear();
     }
 
     /// <summary>The install tree of an interpreter outside /usr (e.g. a pyenv version), mounted at the same path.</summary>

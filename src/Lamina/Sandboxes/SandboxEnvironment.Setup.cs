@@ -38,12 +38,21 @@ internal sealed partial class SandboxEnvironment
         }
 
         _expectedExtensions = CountExtensions(layers);
-        Directory.CreateDirectory(_tmpDir);
-        File.SetUnixFileMode(_tmpDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead |
-                                      UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite |
-                                      UnixFileMode.OtherExecute | UnixFileMode.StickyBit);
+        var isolation = _host.Isolation;
+        _uid = isolation.Uids?.Acquire();
+        _tmp = isolation.SizedTmp
+            ? await isolation.Tmp.AcquireAsync(_spec.Config.EphemeralStorage?.Size ?? 512, _uid ?? 0, _uid ?? 0, CancellationToken.None)
+            : isolation.Tmp.CreateUnsized(Id);
         _cgroup = _host.Cgroups?.Create(Id, ResourceLimits.ForMemory(_spec.MemoryMb));
-        _address = _host.Registry.Register(this);
+        if (isolation.Network is { } network)
+        {
+            _slot = await network.AcquireAsync(CancellationToken.None);
+            _address = _host.Registry.Register(this, _slot.Gateway);
+        }
+        else
+        {
+            _address = _host.Registry.Register(this);
+        }
 
         var credentials = await _host.Credentials.IssueAsync(_spec.Key.AccountId, _spec.Config.Role ?? $"arn:aws:iam::{AccountId}:role/lambda",
             FunctionName, _host.Options.CredentialLifetime, null, CancellationToken.None);
@@ -51,7 +60,7 @@ internal sealed partial class SandboxEnvironment
         {
             new(code, "/var/task"),
             new(layers ?? EmptyDirectory(), "/opt"),
-            new(_tmpDir, "/tmp", Writable: true),
+            new(_tmp.Directory, "/tmp", Writable: true),
         };
 
         return new LaunchSpec
@@ -61,6 +70,8 @@ internal sealed partial class SandboxEnvironment
             Mounts = mounts,
             Command = [bootstrap],
             Cgroup = _cgroup,
+            NetworkNamespace = _slot?.NamespacePath,
+            HostUid = _uid,
         };
     }
 
@@ -104,7 +115,8 @@ internal sealed partial class SandboxEnvironment
             vars[name] = value;
         }
 
-        var endpoint = _host.Options.ApiEndpointForSandboxes;
+        // In its own network namespace an environment reaches Lamina's API through its gateway, on the Runtime API port.
+        var endpoint = _slot is null ? _host.Options.ApiEndpointForSandboxes : $"http://{_slot.Gateway}:{_host.Registry.Port}";
         if (endpoint.Length > 0)
         {
             // The managed SDKs inside the function (boto3, @aws-sdk/client-lambda) call Lamina, not AWS.

@@ -39,7 +39,9 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
     private readonly string _initializationType;
     private readonly Lock _lock = new();
     private readonly string _logGroup;
-    private readonly string _tmpDir;
+    private TmpVolume? _tmp;
+    private NetworkSlot? _slot;
+    private int? _uid;
     private IPAddress? _address;
     private ICgroup? _cgroup;
     private SandboxProcess? _process;
@@ -65,7 +67,6 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
         _lastUsedTicks = CreatedAt.UtcTicks;
         _logGroup = spec.Config.LoggingConfig?.LogGroup ?? $"/aws/lambda/{spec.Key.FunctionName}";
         LogStream = $"{CreatedAt.UtcDateTime:yyyy/MM/dd}/[{spec.Key.Version}]{Id}";
-        _tmpDir = Path.Combine(host.Work.Environments, Id, "tmp");
     }
 
     public string Id { get; }
@@ -419,22 +420,25 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
         }
         finally
         {
+            // Only now is every process of the environment gone: its uid, address and slot may be reused.
             if (_address is not null)
             {
                 _host.Registry.Unregister(_address, this);
             }
 
-            try
+            if (_slot is not null)
             {
-                var envDir = Path.GetDirectoryName(_tmpDir)!;
-                if (Directory.Exists(envDir))
-                {
-                    Directory.Delete(envDir, recursive: true);
-                }
+                _host.Isolation.Network?.Release(_slot);
             }
-            catch (IOException)
+
+            if (_uid is { } uid)
             {
-                // Removed with the work directory at the latest.
+                _host.Isolation.Uids?.Release(uid);
+            }
+
+            if (_tmp is not null)
+            {
+                await TmpVolumes.DestroyAsync(_tmp);
             }
 
             lock (_lock)

@@ -11,7 +11,7 @@ internal sealed class SandboxHost(
     RuntimeApiRegistry registry,
     CodeCache code,
     RuntimeLayouts layouts,
-    CgroupRoot? cgroups,
+    Isolation isolation,
     WorkDirectory work,
     ILogSink logs,
     CredentialIssuer credentials,
@@ -25,7 +25,8 @@ internal sealed class SandboxHost(
     public RuntimeApiRegistry Registry => registry;
     public CodeCache Code => code;
     public RuntimeLayouts Layouts => layouts;
-    public CgroupRoot? Cgroups => cgroups;
+    public Isolation Isolation => isolation;
+    public CgroupRoot? Cgroups => isolation.Cgroups;
     public WorkDirectory Work => work;
     public ILogSink Logs => logs;
     public CredentialIssuer Credentials => credentials;

@@ -19,6 +19,12 @@ internal sealed record LaunchSpec
     public required IReadOnlyList<string> Command { get; init; }
 
     public ICgroup? Cgroup { get; init; }
+
+    /// <summary>The prepared network namespace to enter; null shares the host's network (development mode).</summary>
+    public string? NetworkNamespace { get; init; }
+
+    /// <summary>The unprivileged host uid (and gid) to run as; null keeps Lamina's (development mode).</summary>
+    public int? HostUid { get; init; }
 }
 
 /// <summary>
@@ -26,12 +32,21 @@ internal sealed record LaunchSpec
 /// of the host's /usr, the function's code, layers and runtime read-only, and its own /tmp.
 /// </summary>
 /// <remarks>
-/// The process chain is <c>sh</c> (joins the environment's cgroups, then merges stderr into stdout)
-/// exec'ing <c>bwrap</c>, so every process of the sandbox starts inside its cgroup: a pid written after
-/// start would leave already-forked children outside (reference/security.md section 3).
+/// The process chain is <c>sh</c> (joins the environment's cgroups, sets RLIMIT_NOFILE, merges stderr into
+/// stdout) → <c>nsenter</c> into the environment's network namespace → <c>setpriv</c> to its own
+/// unprivileged uid with no capabilities and no_new_privs → <c>bwrap</c> (new user, pid, ipc, uts and cgroup
+/// namespaces, uid 993 inside, nested user namespaces disabled, seccomp filter by fd). Each step execs
+/// the next, so every process of the sandbox starts inside its cgroup: a pid written after start would
+/// leave already-forked children outside (reference/security.md sections 1 and 3).
 /// </remarks>
-internal sealed class SandboxLauncher(WorkDirectory work)
+internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
 {
+    /// <summary>RLIMIT_NOFILE of a Lambda environment: 1,024 open files.</summary>
+    public const int MaxOpenFiles = 1024;
+
+    // Spawns are serialized while a seccomp memfd is open: it is inherited by whatever starts meanwhile.
+    private readonly Lock _spawnLock = new();
+
     public const string Bubblewrap = "/usr/bin/bwrap";
 
     /// <summary>Host files under /etc that runtimes need (TLS roots, name resolution, the loader cache); others stay hidden.</summary>
@@ -89,7 +104,7 @@ internal sealed class SandboxLauncher(WorkDirectory work)
         info.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
         var args = info.ArgumentList;
         args.Add("-c");
-        args.Add("""n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; exec "$@" 2>&1""");
+        args.Add($"""n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; ulimit -n {MaxOpenFiles}; exec "$@" 2>&1""");
         args.Add("lamina-sandbox");
         var procs = spec.Cgroup?.ProcsFiles ?? [];
         args.Add(procs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -98,15 +113,50 @@ internal sealed class SandboxLauncher(WorkDirectory work)
             args.Add(file);
         }
 
+        if (spec.NetworkNamespace is { } netns)
+        {
+            args.Add("/usr/bin/nsenter");
+            args.Add($"--net={netns}");
+            args.Add("--");
+        }
+
+        if (spec.HostUid is { } uid)
+        {
+            args.Add("/usr/bin/setpriv");
+            args.Add($"--reuid={uid}");
+            args.Add($"--regid={uid}");
+            args.Add("--clear-groups");
+            args.Add("--inh-caps=-all");
+            args.Add("--bounding-set=-all");
+            args.Add("--no-new-privs");
+            args.Add("--");
+        }
+
         args.Add(Bubblewrap);
-        AddBubblewrapArguments(args, spec);
-        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the sandbox launcher.");
+        Process process;
+        lock (_spawnLock)
+        {
+            var seccompFd = isolation.Seccomp?.CreateDescriptor();
+            try
+            {
+                AddBubblewrapArguments(args, spec, seccompFd);
+                process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the sandbox launcher.");
+            }
+            finally
+            {
+                if (seccompFd is { } fd)
+                {
+                    SeccompFilter.CloseDescriptor(fd);
+                }
+            }
+        }
+
         // The sandbox reads nothing from stdin: close it so a runtime that does sees EOF, not Lamina's stdin.
         process.StandardInput.Close();
         return new SandboxProcess(process, onLine);
     }
 
-    private void AddBubblewrapArguments(System.Collections.ObjectModel.Collection<string> args, LaunchSpec spec)
+    private void AddBubblewrapArguments(System.Collections.ObjectModel.Collection<string> args, LaunchSpec spec, int? seccompFd)
     {
         void Add(params string[] values)
         {
@@ -116,8 +166,15 @@ internal sealed class SandboxLauncher(WorkDirectory work)
             }
         }
 
-        Add("--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try");
+        // The network namespace is nsenter's (or the host's in development mode): bwrap keeps it.
+        Add("--unshare-user", "--uid", "993", "--gid", "990", "--disable-userns");
+        Add("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try");
         Add("--die-with-parent", "--new-session", "--hostname", "sandbox");
+        if (seccompFd is { } fd)
+        {
+            Add("--seccomp", fd.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         Add("--clearenv");
         foreach (var (name, value) in spec.Environment)
         {

@@ -74,12 +74,28 @@ internal sealed class WorkDirectory
                 var marker = Path.Combine(dir, Marker);
                 if (!File.Exists(marker) || !int.TryParse(File.ReadAllText(marker), out var pid) || !IsRunning(pid))
                 {
+                    UnmountUnder(dir);
                     Directory.Delete(dir, recursive: true);
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // Someone else's or busy: leave it.
+            }
+        }
+    }
+
+    /// <summary>A crashed server leaves /tmp volumes and interpreter binds mounted: detach them before deleting.</summary>
+    private static void UnmountUnder(string dir)
+    {
+        var prefix = dir.TrimEnd('/') + "/";
+        foreach (var line in File.ReadAllLines("/proc/mounts"))
+        {
+            var mountPoint = line.Split(' ')[1].Replace("\\040", " ", StringComparison.Ordinal);
+            if (mountPoint.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                using var umount = System.Diagnostics.Process.Start("umount", ["-l", mountPoint]);
+                umount?.WaitForExit(5000);
             }
         }
     }

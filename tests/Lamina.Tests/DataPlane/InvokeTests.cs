@@ -124,8 +124,10 @@ public sealed class InvokeTests(LaminaFixture fixture) : IClassFixture<LaminaFix
         Assert.StartsWith("ASIA", Var("AWS_ACCESS_KEY_ID"), StringComparison.Ordinal);
         Assert.NotEmpty(Var("AWS_SECRET_ACCESS_KEY"));
         Assert.NotEmpty(Var("AWS_SESSION_TOKEN"));
-        Assert.Matches(@"^127\.34\.\d+\.\d+:\d+$", Var("AWS_LAMBDA_RUNTIME_API"));
-        Assert.Equal(fixture.Endpoint, Var("AWS_ENDPOINT_URL"));
+        // Each environment has its own network namespace; its gateway serves the Runtime API and Lamina's API.
+        Assert.Matches(@"^10\.\d+\.\d+\.\d+:\d+$", Var("AWS_LAMBDA_RUNTIME_API"));
+        Assert.Equal("http://" + Var("AWS_LAMBDA_RUNTIME_API"), Var("AWS_ENDPOINT_URL"));
+        Assert.Equal(Var("AWS_ENDPOINT_URL"), Var("AWS_ENDPOINT_URL_LAMBDA"));
         Assert.False(vars.ContainsKey("AWS_EXECUTION_ENV"));
 
         var headers = response.Json["headers"]!.AsObject();
