@@ -124,6 +124,11 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
         // Only this server's interfaces: every table's input chain sees every packet, so a wildcard here would drop other servers' traffic.
         sb.AppendLine(CultureInfo.InvariantCulture, $"    iifname \"{host}\" drop");
         sb.AppendLine("  }");
+        sb.AppendLine("  chain output {");
+        sb.AppendLine("    type filter hook output priority -10; policy accept;");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"    oifname \"{host}\" ct state established,related accept");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"    oifname \"{host}\" drop");
+        sb.AppendLine("  }");
         sb.AppendLine("  chain forward {");
         sb.AppendLine("    type filter hook forward priority -10; policy accept;");
         sb.AppendLine("    iifname \"lmh*\" oifname \"lmh*\" drop");

@@ -94,6 +94,7 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
 
     public SandboxProcess Start(LaunchSpec spec, Action<string> onLine)
     {
+        EnsureProtected(spec);
         var info = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true,
@@ -154,6 +155,44 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
         // The sandbox reads nothing from stdin: close it so a runtime that does sees EOF, not Lamina's stdin.
         process.StandardInput.Close();
         return new SandboxProcess(process, onLine);
+    }
+
+    /// <summary>
+    /// The last line of defence: with complete isolation available, no sandbox starts without its cgroup,
+    /// network namespace, unprivileged uid and seccomp filter, whatever a caller forgot.
+    /// </summary>
+    internal void EnsureProtected(LaunchSpec spec)
+    {
+        if (!isolation.IsComplete)
+        {
+            return;
+        }
+
+        var missing = new List<string>();
+        if (spec.Cgroup is null)
+        {
+            missing.Add("cgroup");
+        }
+
+        if (spec.NetworkNamespace is null)
+        {
+            missing.Add("network namespace");
+        }
+
+        if (spec.HostUid is null or 0)
+        {
+            missing.Add("unprivileged uid");
+        }
+
+        if (isolation.Seccomp is null)
+        {
+            missing.Add("seccomp filter");
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException($"Refusing to start sandbox {spec.Id} without: {string.Join(", ", missing)}.");
+        }
     }
 
     private void AddBubblewrapArguments(System.Collections.ObjectModel.Collection<string> args, LaunchSpec spec, int? seccompFd)

@@ -1,0 +1,63 @@
+using Lamina.Sandboxes;
+using Lamina.Tests.Support;
+
+namespace Lamina.Tests.Isolation;
+
+/// <summary>No environment starts without its protections when the host provides them.</summary>
+public sealed class LauncherGuardTests(LaminaFixture fixture) : IClassFixture<LaminaFixture>
+{
+    private SandboxLauncher Launcher => (SandboxLauncher)fixture.Server.Services.GetService(typeof(SandboxLauncher))!;
+
+    private static LaunchSpec Spec(ICgroup? cgroup, string? netns, int? uid) => new()
+    {
+        Id = "guard-test",
+        Environment = [],
+        Mounts = [],
+        Command = ["/bin/true"],
+        Cgroup = cgroup,
+        NetworkNamespace = netns,
+        HostUid = uid,
+    };
+
+    [Fact]
+    public void Isolation_OnThisHost_IsComplete()
+    {
+        var isolation = (Lamina.Sandboxes.Isolation)fixture.Server.Services.GetService(typeof(Lamina.Sandboxes.Isolation))!;
+        Assert.True(isolation.IsComplete, string.Join("; ", isolation.Missing));
+        Assert.NotNull(isolation.Seccomp);
+        Assert.NotNull(isolation.Network);
+        Assert.NotNull(isolation.Cgroups);
+        Assert.NotNull(isolation.Uids);
+        Assert.True(isolation.SizedTmp);
+    }
+
+    [Theory]
+    [InlineData(false, true, true, "cgroup")]
+    [InlineData(true, false, true, "network namespace")]
+    [InlineData(true, true, false, "unprivileged uid")]
+    public void Start_WithoutAProtection_Refused(bool withCgroup, bool withNetns, bool withUid, string missing)
+    {
+        var cgroup = withCgroup ? new FakeCgroup() : null;
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            Launcher.EnsureProtected(Spec(cgroup, withNetns ? "/run/netns/x" : null, withUid ? 1_300_000_123 : null)));
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_AsRoot_Refused()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Launcher.EnsureProtected(Spec(new FakeCgroup(), "/run/netns/x", 0)));
+        Assert.Contains("unprivileged uid", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class FakeCgroup : ICgroup
+    {
+        public IReadOnlyList<string> ProcsFiles => [];
+        public long PeakMemoryBytes() => 0;
+        public long OomKills() => 0;
+        public long ThrottledPeriods() => 0;
+        public void SetCpuQuota(long? quotaMicros) { }
+        public Task KillAllAsync() => Task.CompletedTask;
+        public Task DestroyAsync() => Task.CompletedTask;
+    }
+}
