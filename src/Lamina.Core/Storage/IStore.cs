@@ -18,6 +18,8 @@ internal interface IStore : IAsyncDisposable
 
     Logs.ILogStore Logs { get; }
 
+    Iam.IIamStore Iam { get; }
+
     /// <summary>Server-level settings and markers (e.g. the service key id).</summary>
     Task<string?> GetMetaAsync(string key, CancellationToken cancellationToken);
 
