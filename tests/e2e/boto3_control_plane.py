@@ -10,6 +10,7 @@ concrete values; the first failed check prints what was expected and exits 1.
 """
 
 import base64
+import concurrent.futures
 import hashlib
 import io
 import os
@@ -393,6 +394,37 @@ class Scenario:
         expect_error("UnrecognizedClientException", 403, self.client("AKIAUNKNOWNKEY000000", "secret").list_functions,
                      message="The security token included in the request is invalid.")
 
+    def concurrent_clients(self):
+        """Several clients changing one function at once, as parallel deploy jobs do, without RevisionIds."""
+        lam = self.lam
+        name = self.name("race")
+        self.create(name, handler_zip(5), Publish=True)
+        lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+
+        def outcome(call, **kwargs):
+            try:
+                call(**kwargs)
+                return "ok"
+            except ClientError as e:
+                return e.response["Error"]["Code"]
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            tagged = list(pool.map(lambda i: outcome(lam.tag_resource, Resource=self.arn(name), Tags={f"key{i:02d}": str(i)}), range(16)))
+            eq(tagged, ["ok"] * 16, "16 concurrent TagResource calls")
+            eq(lam.list_tags(Resource=self.arn(name))["Tags"], {f"key{i:02d}": str(i) for i in range(16)},
+               "tags after 16 concurrent TagResource calls (none may be lost)")
+
+            updates = list(pool.map(lambda i: outcome(lam.update_function_configuration, FunctionName=name, Description=f"d{i}"), range(16)))
+            check("PreconditionFailedException" not in updates,
+                  f"UpdateFunctionConfiguration without RevisionId must never fail its revision check: {updates}")
+            check(set(updates) <= {"ok", "ResourceConflictException"}, f"concurrent UpdateFunctionConfiguration outcomes: {updates}")
+            final = lam.get_function_configuration(FunctionName=name)["Description"]
+            check(final in {f"d{i}" for i, o in enumerate(updates) if o == "ok"}, f"final Description {final!r} is not one that succeeded")
+
+            aliases = list(pool.map(lambda i: outcome(lam.update_alias, FunctionName=name, Name="live", Description=f"a{i}"), range(16)))
+            check("PreconditionFailedException" not in aliases, f"UpdateAlias without RevisionId must never fail its revision check: {aliases}")
+            check(set(aliases) <= {"ok", "ResourceConflictException"}, f"concurrent UpdateAlias outcomes: {aliases}")
+
     def account_settings(self):
         settings = self.lam.get_account_settings()
         eq(settings["AccountLimit"]["CodeSizeZipped"], 52428800, "AccountLimit.CodeSizeZipped")
@@ -424,7 +456,8 @@ def main():
             return 2
 
     scenario = Scenario()
-    steps = [scenario.lifecycle, scenario.layers, scenario.pagination, scenario.errors, scenario.account_settings, scenario.cleanup]
+    steps = [scenario.lifecycle, scenario.layers, scenario.pagination, scenario.errors, scenario.concurrent_clients,
+             scenario.account_settings, scenario.cleanup]
     for step in steps:
         started = time.monotonic()
         try:

@@ -264,6 +264,13 @@ class Scenario {
     eq((await this.send(new UntagResourceCommand({ Resource: arn, TagKeys: ["team"] }))).$metadata.httpStatusCode, 204, "UntagResource");
     eq((await this.send(new ListTagsCommand({ Resource: arn }))).Tags, { suite: "js", owner: "qa" }, "ListTags");
 
+    // Sixteen TagResource calls in flight at once, each adding its own key: none may be lost.
+    const keys = Array.from({ length: 16 }, (_, i) => `race${String(i).padStart(2, "0")}`);
+    await Promise.all(keys.map((key) => this.send(new TagResourceCommand({ Resource: arn, Tags: { [key]: "1" } }))));
+    const raced = (await this.send(new ListTagsCommand({ Resource: arn }))).Tags;
+    eq(Object.keys(raced).filter((k) => k.startsWith("race")).sort(), keys, "tags after 16 concurrent TagResource calls");
+    await this.send(new UntagResourceCommand({ Resource: arn, TagKeys: keys }));
+
     const before = (await this.send(new GetAccountSettingsCommand({}))).AccountLimit.UnreservedConcurrentExecutions;
     const put = await this.send(new PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: 5 }));
     eq(put.ReservedConcurrentExecutions, 5, "PutFunctionConcurrency");
