@@ -63,10 +63,13 @@ def expect_error(code, status, call, message=None, **kwargs):
 
 
 def zip_of(files):
+    """A deflated .zip; entries get a fixed timestamp so the same files always give the same bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
-            archive.writestr(name, content)
+            entry = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
+            archive.writestr(entry, content, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
