@@ -438,6 +438,9 @@ class Scenario:
         check(settings["AccountUsage"]["TotalCodeSize"] > 0, "AccountUsage.TotalCodeSize must count the uploaded code")
 
     def cleanup(self):
+        layer = f"b3-{self.run}-layer"
+        eq(status_of(self.lam.delete_layer_version(LayerName=layer, VersionNumber=2)), 204, "DeleteLayerVersion 2")
+        eq(self.lam.list_layer_versions(LayerName=layer)["LayerVersions"], [], "layer versions left after cleanup")
         for name in reversed(self.created):
             eq(status_of(self.lam.delete_function(FunctionName=name)) in (200, 204), True, f"DeleteFunction {name}")
         remaining = [f["FunctionName"] for page in self.lam.get_paginator("list_functions").paginate()

@@ -401,6 +401,9 @@ class Scenario {
   }
 
   async cleanup() {
+    const layer = `js-${this.run}-layer`;
+    await this.send(new DeleteLayerVersionCommand({ LayerName: layer, VersionNumber: 2 }));
+    eq((await this.send(new ListLayerVersionsCommand({ LayerName: layer }))).LayerVersions, [], "layer versions left after cleanup");
     for (let i = 0; i < this.created.length; i += 8) {
       await Promise.all(this.created.slice(i, i + 8).map((name) => this.send(new DeleteFunctionCommand({ FunctionName: name }))));
     }
