@@ -20,6 +20,9 @@ internal static class LambdaErrors
 
     public static AwsError Conflict(string message) => new(409, "ResourceConflictException", message);
 
+    public static AwsError UpdateInProgress(string arn) =>
+        Conflict($"The operation cannot be performed at this time. An update is in progress for resource: {arn}");
+
     public static AwsError InvalidParameter(string message) => new(400, "InvalidParameterValueException", message);
 
     public static AwsError Validation(string message) => new(400, "ValidationException", message);

@@ -134,33 +134,45 @@ internal sealed partial class FunctionService
             return invalid;
         }
 
-        var current = await Functions.GetAliasAsync(target.AccountId, target.Name, name, cancellationToken);
-        if (current is null)
+        for (var attempt = 0; ; attempt++)
         {
-            return LambdaErrors.AliasNotFound(Arns.Function(options.Region, target.AccountId, target.Name, name));
-        }
+            var current = await Functions.GetAliasAsync(target.AccountId, target.Name, name, cancellationToken);
+            if (current is null)
+            {
+                return LambdaErrors.AliasNotFound(Arns.Function(options.Region, target.AccountId, target.Name, name));
+            }
 
-        if (request.RevisionId is not null && request.RevisionId != current.Config.RevisionId)
-        {
-            return LambdaErrors.RevisionMismatch();
-        }
+            if (request.RevisionId is not null && request.RevisionId != current.Config.RevisionId)
+            {
+                return LambdaErrors.RevisionMismatch();
+            }
 
-        var functionVersion = request.FunctionVersion ?? current.Config.FunctionVersion!;
-        var routing = request.RoutingConfig ?? current.Config.RoutingConfig;
-        if (await CheckAliasTargetsAsync(target, functionVersion, routing, cancellationToken) is { } targetError)
-        {
-            return targetError;
-        }
+            var functionVersion = request.FunctionVersion ?? current.Config.FunctionVersion!;
+            var routing = request.RoutingConfig ?? current.Config.RoutingConfig;
+            if (await CheckAliasTargetsAsync(target, functionVersion, routing, cancellationToken) is { } targetError)
+            {
+                return targetError;
+            }
 
-        var config = AliasConfig(target, name, functionVersion, request.Description ?? current.Config.Description, routing);
-        var status = await Functions.UpdateAliasAsync(current with { Config = config }, current.Config.RevisionId, cancellationToken);
-        return status switch
-        {
-            WriteStatus.Ok => config,
-            WriteStatus.NotFound => LambdaErrors.AliasNotFound(config.AliasArn!),
-            WriteStatus.RevisionMismatch => LambdaErrors.RevisionMismatch(),
-            _ => LambdaErrors.Service($"Could not update alias ({status})."),
-        };
+            var config = AliasConfig(target, name, functionVersion, request.Description ?? current.Config.Description, routing);
+            var status = await Functions.UpdateAliasAsync(current with { Config = config }, current.Config.RevisionId, cancellationToken);
+            switch (status)
+            {
+                case WriteStatus.Ok:
+                    return config;
+                case WriteStatus.NotFound:
+                    return LambdaErrors.AliasNotFound(config.AliasArn!);
+                case WriteStatus.RevisionMismatch when request.RevisionId is null && attempt < RaceRetries:
+                    // Another update landed between our read and write; the caller named no revision, so redo on the new one.
+                    continue;
+                case WriteStatus.RevisionMismatch when request.RevisionId is null:
+                    return LambdaErrors.UpdateInProgress(config.AliasArn!);
+                case WriteStatus.RevisionMismatch:
+                    return LambdaErrors.RevisionMismatch();
+                default:
+                    return LambdaErrors.Service($"Could not update alias ({status}).");
+            }
+        }
     }
 
     public async Task<AwsError?> DeleteAliasAsync(FunctionTarget target, string name, CancellationToken cancellationToken)

@@ -43,13 +43,7 @@ internal sealed partial class FunctionService
             return invalid;
         }
 
-        return await ChangeTagsAsync(target, current =>
-        {
-            foreach (var (key, value) in tags)
-            {
-                current[key] = value;
-            }
-        }, cancellationToken);
+        return await ChangeTagsAsync(target, tags, [], cancellationToken);
     }
 
     public async Task<AwsError?> UntagAsync(FunctionTarget target, IReadOnlyList<string> keys, CancellationToken cancellationToken)
@@ -64,33 +58,17 @@ internal sealed partial class FunctionService
             return LambdaErrors.Validation("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null");
         }
 
-        return await ChangeTagsAsync(target, current =>
-        {
-            foreach (var key in keys)
-            {
-                current.Remove(key);
-            }
-        }, cancellationToken);
+        return await ChangeTagsAsync(target, new Dictionary<string, string>(), keys, cancellationToken);
     }
 
-    private async Task<AwsError?> ChangeTagsAsync(FunctionTarget target, Action<Dictionary<string, string>> change, CancellationToken cancellationToken)
-    {
-        var function = await Functions.GetFunctionAsync(target.AccountId, target.Name, cancellationToken);
-        if (function is null)
+    private async Task<AwsError?> ChangeTagsAsync(FunctionTarget target, IReadOnlyDictionary<string, string> set, IReadOnlyCollection<string> remove,
+        CancellationToken cancellationToken) =>
+        await Functions.ChangeTagsAsync(target.AccountId, target.Name, set, remove, FunctionValidator.MaxTags, cancellationToken) switch
         {
-            return LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region));
-        }
-
-        var tags = new Dictionary<string, string>(function.Tags);
-        change(tags);
-        if (tags.Count > FunctionValidator.MaxTags)
-        {
-            return LambdaErrors.InvalidParameter("Number of tags exceeds resource tag limit.");
-        }
-
-        var status = await Functions.SetTagsAsync(target.AccountId, target.Name, tags, cancellationToken);
-        return status == WriteStatus.Ok ? null : LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region));
-    }
+            WriteStatus.Ok => null,
+            WriteStatus.Refused => LambdaErrors.InvalidParameter("Number of tags exceeds resource tag limit."),
+            _ => LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region)),
+        };
 
     private const string FunctionOnly =
         "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.";

@@ -113,9 +113,11 @@ internal sealed partial class FunctionService
                     return Present(updated, target.Qualifier);
                 case WriteStatus.NotFound:
                     return LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region));
-                case WriteStatus.RevisionMismatch when request.RevisionId is null && attempt < 5:
+                case WriteStatus.RevisionMismatch when request.RevisionId is null && attempt < RaceRetries:
                     // Someone else updated between our read and write; the caller named no revision, so redo on the new one.
                     continue;
+                case WriteStatus.RevisionMismatch when request.RevisionId is null:
+                    return LambdaErrors.UpdateInProgress(target.UnqualifiedArn(options.Region));
                 case WriteStatus.RevisionMismatch:
                     return LambdaErrors.RevisionMismatch();
                 default:
@@ -229,8 +231,10 @@ internal sealed partial class FunctionService
                 case WriteStatus.NotFound:
                     return LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region));
                 case WriteStatus.BlobGone when attempt < 3:
-                case WriteStatus.RevisionMismatch when request.RevisionId is null && attempt < 5:
+                case WriteStatus.RevisionMismatch when request.RevisionId is null && attempt < RaceRetries:
                     continue;
+                case WriteStatus.RevisionMismatch when request.RevisionId is null:
+                    return LambdaErrors.UpdateInProgress(target.UnqualifiedArn(options.Region));
                 case WriteStatus.RevisionMismatch:
                     return LambdaErrors.RevisionMismatch();
                 default:

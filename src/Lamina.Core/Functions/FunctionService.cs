@@ -22,6 +22,14 @@ internal sealed partial class FunctionService(
     ControlPlaneOptions options,
     TimeProvider time)
 {
+    /// <summary>
+    /// How often an update that names no RevisionId re-reads and retries after another writer changed the
+    /// resource between its read and its conditional write. Each round one writer commits, so this rides
+    /// out that many concurrent updates; past it the caller gets AWS's "update is in progress" conflict,
+    /// never a RevisionId mismatch it did not ask for.
+    /// </summary>
+    private const int RaceRetries = 16;
+
     private IFunctionStore Functions => store.Functions;
 
     /// <summary>Raised after a function (version null) or one of its versions is deleted: its environments must go.</summary>

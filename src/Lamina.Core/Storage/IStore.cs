@@ -88,7 +88,13 @@ internal interface IFunctionStore
     /// <summary>Deletes a published version; <see cref="WriteStatus.Refused"/> (Detail = alias names) when aliases point at it.</summary>
     Task<WriteResult> DeleteVersionAsync(string accountId, string name, string version, CancellationToken cancellationToken);
 
-    Task<WriteStatus> SetTagsAsync(string accountId, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sets the keys of <paramref name="set"/> and removes those in <paramref name="remove"/> in one transaction,
+    /// so concurrent TagResource/UntagResource calls never drop each other's keys; <see cref="WriteStatus.Refused"/>
+    /// when the result would hold more than <paramref name="maxTags"/> tags.
+    /// </summary>
+    Task<WriteStatus> ChangeTagsAsync(string accountId, string name, IReadOnlyDictionary<string, string> set, IReadOnlyCollection<string> remove,
+        int maxTags, CancellationToken cancellationToken);
 
     /// <summary>
     /// Sets (or with null clears) reserved concurrency, refused when the account's other reservations plus

@@ -333,13 +333,35 @@ internal sealed partial class SqliteStore
             return (new WriteResult(WriteStatus.Ok, orphans), true);
         }, cancellationToken);
 
-    public Task<WriteStatus> SetTagsAsync(string accountId, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken) =>
+    public Task<WriteStatus> ChangeTagsAsync(string accountId, string name, IReadOnlyDictionary<string, string> set, IReadOnlyCollection<string> remove,
+        int maxTags, CancellationToken cancellationToken) =>
         WriteAsync(async (c, tx) =>
         {
-            var n = await Execute(c, tx, "UPDATE functions SET tags = $tags WHERE account_id = $a AND name = $n", cancellationToken,
-                ("$a", accountId), ("$n", name),
-                ("$tags", JsonSerializer.Serialize(new Dictionary<string, string>(tags), LambdaJson.Default.DictionaryStringString)));
-            return (n == 0 ? WriteStatus.NotFound : WriteStatus.Ok, n > 0);
+            if (await Scalar(c, tx, "SELECT tags FROM functions WHERE account_id = $a AND name = $n", cancellationToken,
+                    ("$a", accountId), ("$n", name)) is not string json)
+            {
+                return (WriteStatus.NotFound, false);
+            }
+
+            var tags = JsonSerializer.Deserialize(json, LambdaJson.Default.DictionaryStringString) ?? [];
+            foreach (var (key, value) in set)
+            {
+                tags[key] = value;
+            }
+
+            foreach (var key in remove)
+            {
+                tags.Remove(key);
+            }
+
+            if (tags.Count > maxTags)
+            {
+                return (WriteStatus.Refused, false);
+            }
+
+            await Execute(c, tx, "UPDATE functions SET tags = $tags WHERE account_id = $a AND name = $n", cancellationToken,
+                ("$a", accountId), ("$n", name), ("$tags", JsonSerializer.Serialize(tags, LambdaJson.Default.DictionaryStringString)));
+            return (WriteStatus.Ok, true);
         }, cancellationToken);
 
     public Task<WriteResult> SetReservedConcurrencyAsync(string accountId, string name, int? value, int maxReservable, CancellationToken cancellationToken) =>

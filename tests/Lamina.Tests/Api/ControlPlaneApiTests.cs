@@ -101,6 +101,37 @@ public sealed class ControlPlaneApiTests(LaminaFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task CreateFunction_OverLimitSentSlowerThanKestrelDrains_Still413()
+    {
+        // SDKs send the whole body before reading the response, and Kestrel drains an unread body for 5 s
+        // only, then resets the connection: 72 MB sent at 10 MB/s over ~7 s must still get the AWS error.
+        const int Size = 72_000_000;
+        var endpoint = new Uri(fixture.Endpoint);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(endpoint.Host, endpoint.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /2015-03-31/functions HTTP/1.1\r\nHost: {endpoint.Authority}\r\nContent-Type: application/json\r\nContent-Length: {Size}\r\n\r\n"));
+        var chunk = new byte[1_000_000];
+        for (var sent = 0; sent < Size; sent += chunk.Length)
+        {
+            await stream.WriteAsync(chunk);
+            await Task.Delay(100);
+        }
+
+        using var reader = new StreamReader(stream);
+        Assert.Equal("HTTP/1.1 413 Payload Too Large", await reader.ReadLineAsync());
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (var line = await reader.ReadLineAsync(); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync())
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            headers[line[..colon]] = line[(colon + 1)..].Trim();
+        }
+
+        Assert.Equal("RequestEntityTooLargeException", headers["X-Amzn-ErrorType"]);
+    }
+
+    [Fact]
     public async Task CreateFunction_InvalidMemory_ValidationExceptionAndNothingCreated()
     {
         using var client = fixture.Client();

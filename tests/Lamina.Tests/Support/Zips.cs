@@ -3,9 +3,13 @@ using System.Text;
 
 namespace Lamina.Tests.Support;
 
-/// <summary>Builds deployment packages in memory.</summary>
+/// <summary>Builds deployment packages in memory; the same files always give the same bytes.</summary>
 public static class Zips
 {
+    // Entries carry a timestamp (2-second resolution); the default, now, made two builds of one package
+    // differ whenever they straddled a tick, so comparing a download with a fresh build failed at random.
+    private static readonly DateTimeOffset EntryTime = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public static byte[] Of(params (string Path, string Content)[] files)
     {
         using var buffer = new MemoryStream();
@@ -14,6 +18,7 @@ public static class Zips
             foreach (var (path, content) in files)
             {
                 var entry = zip.CreateEntry(path, CompressionLevel.Fastest);
+                entry.LastWriteTime = EntryTime;
                 using var stream = entry.Open();
                 stream.Write(Encoding.UTF8.GetBytes(content));
             }
