@@ -45,7 +45,7 @@ internal sealed record IamRole
     public string Arn => $"arn:aws:iam::{AccountId}:role{Path}{RoleName}";
 }
 
-/// <summary>A customer managed policy (AWS managed ones are built in, see <see cref="AwsManagedPolicies"/>).</summary>
+/// <summary>A customer managed policy (AWS managed ones are built in).</summary>
 internal sealed record ManagedPolicy
 {
     public required string AccountId { get; init; }
