@@ -56,7 +56,8 @@ internal static class InvokerBuilder
         var arguments = new List<Expression>(2);
         if (inputType is not null)
         {
-            arguments.Add(inputType.IsAssignableFrom(typeof(MemoryStream))
+            // Stream (or MemoryStream, what the runtime passes) takes the raw bytes; even object goes through the serializer.
+            arguments.Add(typeof(Stream).IsAssignableFrom(inputType) && inputType.IsAssignableFrom(typeof(MemoryStream))
                 ? Expression.Convert(input, inputType)
                 : Expression.Call(SerializerExpression(serializer, Errors.DeserializeMissingAttribute, handler, inputType),
                     SerializerMethod(serializer!, "Deserialize").MakeGenericMethod(inputType), input));

@@ -19,7 +19,7 @@ public sealed class DotnetRuntimeTests(LaminaFixture lamina, DotnetFunctions fun
     public async Task ClassLibrary_EachSignature_ReturnsItsResult()
     {
         using var client = lamina.Client();
-        var names = new[] { "Greet", "Echo", "GreetAsync", "Nothing", "Camel" };
+        var names = new[] { "Greet", "Echo", "GreetAsync", "Nothing", "Camel", "Kind" };
         await Task.WhenAll(names.Select(n => CreateAsync(client, $"dn-{n.ToLowerInvariant()}", Handlers + n, functions.ClassLibraryZip)));
         var greeting = new { name = "World", count = 21 };
         var responses = await Task.WhenAll(names.Select(n => InvokeAsync(client, $"dn-{n.ToLowerInvariant()}", greeting, tail: true)));
@@ -36,6 +36,8 @@ public sealed class DotnetRuntimeTests(LaminaFixture lamina, DotnetFunctions fun
         Assert.Matches($@"(?m)^{Timestamp}\t[0-9a-f-]{{36}}\tinfo\tvoid handler saw World$", TailLog(responses[3]));
         // A method-level [LambdaSerializer] wins over the assembly's.
         Assert.Equal("""{"message":"World","doubled":42}""", responses[4].Text);
+        // An object parameter is deserialized too (System.Text.Json gives a JsonElement); only Stream gets the raw bytes.
+        Assert.Equal("\"JsonElement\"", responses[5].Text);
     }
 
     [Fact]

@@ -59,6 +59,9 @@ public static class StaticHandlers
     public static Reply Throw(Greeting input) =>
         throw new InvalidOperationException($"boom {input.Name}", new ArgumentException("inner cause"));
 
+    /// <summary>An <c>object</c> input goes through the serializer (a JsonElement), not the raw stream.</summary>
+    public static string Kind(object input) => input.GetType().Name;
+
     /// <summary>A method-level serializer wins over the assembly's.</summary>
     [LambdaSerializer(typeof(CamelCaseLambdaJsonSerializer))]
     public static Reply Camel(Greeting input) => new() { Message = input.Name, Doubled = input.Count * 2 };
