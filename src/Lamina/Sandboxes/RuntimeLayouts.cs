@@ -110,8 +110,10 @@ internal sealed class RuntimeLayouts : IAsyncDisposable
 
             case "dotnet":
             {
-                var dir = Path.Combine(_runtimesDir, "dotnet", "bin");
+                // runtimes/dotnet/build.sh publishes the class-library host and the bootstrap here.
+                var dir = Path.Combine(_runtimesDir, "dotnet", "publish");
                 mounts.Insert(0, new Mount(dir, "/var/runtime"));
+                variables.Add(new("_LAMINA_RUNTIME", runtime));
                 return new RuntimeLayout(runtime, mounts, variables, "/var/runtime/bootstrap", $"dotnet:{runtime["dotnet".Length..]}.v1");
             }
 
