@@ -45,7 +45,13 @@ internal sealed class CredentialIssuer(IStore store, Envelope envelope, TimeProv
     }
 }
 
-internal sealed record SessionInfo(string RoleArn, string SessionName);
+/// <summary>What a temporary key stands for, kept with the key (JSON in <c>AccessKeyRecord.SessionData</c>).</summary>
+/// <param name="RoleArn">The assumed role; null for GetSessionToken sessions of a user.</param>
+/// <param name="SessionPolicies">Policy documents passed at AssumeRole (inline Policy and PolicyArns resolved); they only narrow.</param>
+/// <param name="Chained">Created by a role session assuming a role (role chaining: at most 1 hour).</param>
+/// <param name="SourceArn">For GetSessionToken sessions: the user (or root) whose permissions the session has.</param>
+internal sealed record SessionInfo(string? RoleArn, string SessionName, IReadOnlyList<string>? SessionPolicies = null, bool Chained = false,
+    string? SourceArn = null);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(SessionInfo))]
 internal sealed partial class SessionJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,4 +1,5 @@
 using Lamina.Core.Errors;
+using Lamina.Core.Iam;
 
 namespace Lamina.Core.Auth;
 
@@ -6,31 +7,17 @@ namespace Lamina.Core.Auth;
 /// <param name="Action">IAM action, e.g. <c>lambda:GetFunction</c>.</param>
 /// <param name="Resource">The resource ARN as AWS documents it for the action, or <c>*</c>.</param>
 /// <param name="ResourceAccount">Account that owns the resource (decides same- vs cross-account rules).</param>
-internal sealed record AuthorizationRequest(string Action, string Resource, string ResourceAccount);
+internal sealed record AuthorizationRequest(string Action, string Resource, string ResourceAccount)
+{
+    /// <summary>The resource's own policy (function policy, trust policy, key policy), when it has one.</summary>
+    public PolicyDocument? ResourcePolicy { get; init; }
+
+    /// <summary>Condition keys of the request (<c>aws:SourceIp</c>, <c>lambda:FunctionArn</c>, ...).</summary>
+    public IReadOnlyDictionary<string, string> Context { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>Decides every API request (ARCHITECTURE.md invariant 1); a refusal is an AWS error value.</summary>
 internal interface IAuthorizer
 {
     ValueTask<AwsError?> AuthorizeAsync(CallerIdentity caller, AuthorizationRequest request, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// The account boundary: a principal may act on its own account's resources and on nothing else.
-/// Policy evaluation (identity and resource policies, cross-account grants) replaces it with the IAM engine.
-/// </summary>
-internal sealed class AccountBoundaryAuthorizer : IAuthorizer
-{
-    public ValueTask<AwsError?> AuthorizeAsync(CallerIdentity caller, AuthorizationRequest request, CancellationToken cancellationToken)
-    {
-        if (caller.Kind == Accounts.PrincipalKind.Service)
-        {
-            return ValueTask.FromResult<AwsError?>(Denied(caller, request));
-        }
-
-        return ValueTask.FromResult(caller.AccountId == request.ResourceAccount ? null : Denied(caller, request));
-    }
-
-    public static AwsError Denied(CallerIdentity caller, AuthorizationRequest request) =>
-        new(403, "AccessDeniedException",
-            $"User: {caller.Arn} is not authorized to perform: {request.Action} on resource: {request.Resource} because no resource-based policy allows the {request.Action} action");
 }

@@ -59,7 +59,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:GetFunction", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:GetFunction", target) is { } denied)
         {
             return denied;
         }
@@ -74,7 +74,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:GetFunctionConfiguration", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:GetFunctionConfiguration", target) is { } denied)
         {
             return denied;
         }
@@ -89,7 +89,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:DeleteFunction", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:DeleteFunction", target) is { } denied)
         {
             return denied;
         }
@@ -105,7 +105,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:UpdateFunctionConfiguration", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:UpdateFunctionConfiguration", target) is { } denied)
         {
             return denied;
         }
@@ -121,7 +121,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:UpdateFunctionCode", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:UpdateFunctionCode", target) is { } denied)
         {
             return denied;
         }
@@ -137,7 +137,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:PublishVersion", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:PublishVersion", target) is { } denied)
         {
             return denied;
         }
@@ -153,7 +153,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:ListVersionsByFunction", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:ListVersionsByFunction", target) is { } denied)
         {
             return denied;
         }

@@ -35,7 +35,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:TagResource", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:TagResource", target) is { } denied)
         {
             return denied;
         }
@@ -50,7 +50,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:UntagResource", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:UntagResource", target) is { } denied)
         {
             return denied;
         }
@@ -65,7 +65,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:ListTags", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:ListTags", target) is { } denied)
         {
             return denied;
         }
@@ -82,7 +82,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:PutFunctionConcurrency", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:PutFunctionConcurrency", target) is { } denied)
         {
             return denied;
         }
@@ -98,7 +98,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:GetFunctionConcurrency", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:GetFunctionConcurrency", target) is { } denied)
         {
             return denied;
         }
@@ -113,7 +113,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:DeleteFunctionConcurrency", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:DeleteFunctionConcurrency", target) is { } denied)
         {
             return denied;
         }
@@ -129,7 +129,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:PutProvisionedConcurrencyConfig", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:PutProvisionedConcurrencyConfig", target) is { } denied)
         {
             return denied;
         }
@@ -161,7 +161,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:GetProvisionedConcurrencyConfig", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:GetProvisionedConcurrencyConfig", target) is { } denied)
         {
             return denied;
         }
@@ -176,7 +176,7 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeAsync("lambda:DeleteProvisionedConcurrencyConfig", target.Arn(Region(call)), target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:DeleteProvisionedConcurrencyConfig", target) is { } denied)
         {
             return denied;
         }

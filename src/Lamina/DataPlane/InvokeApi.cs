@@ -58,7 +58,7 @@ internal static class InvokeApi
         }
 
         var region = call.Service<ControlPlaneOptions>().Region;
-        if (await call.AuthorizeAsync("lambda:InvokeFunction", parsed.Target.Arn(region), parsed.Target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:InvokeFunction", parsed.Target) is { } denied)
         {
             return denied;
         }
@@ -113,7 +113,7 @@ internal static class InvokeApi
         }
 
         var region = call.Service<ControlPlaneOptions>().Region;
-        if (await call.AuthorizeAsync("lambda:InvokeFunction", parsed.Target.Arn(region), parsed.Target.AccountId) is { } denied)
+        if (await call.AuthorizeFunctionAsync("lambda:InvokeFunction", parsed.Target) is { } denied)
         {
             return denied;
         }

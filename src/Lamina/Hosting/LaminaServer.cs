@@ -4,6 +4,7 @@ using Lamina.Core.Auth;
 using Lamina.Core.Code;
 using Lamina.Core.Crypto;
 using Lamina.Core.Functions;
+using Lamina.Core.Iam;
 using Lamina.Core.Invoke;
 using Lamina.Core.Layers;
 using Lamina.Core.Logs;
@@ -107,7 +108,8 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton<LayerService>();
         services.AddSingleton<AccountService>();
         services.AddSingleton(new Authenticator(store, envelope, time, options.Region));
-        services.AddSingleton<IAuthorizer, AccountBoundaryAuthorizer>();
+        services.AddSingleton<PolicyAuthorizer>();
+        services.AddSingleton<IAuthorizer>(sp => sp.GetRequiredService<PolicyAuthorizer>());
         services.AddSingleton(invokeOptions);
         services.AddSingleton(sandboxOptions);
         services.AddSingleton(work);

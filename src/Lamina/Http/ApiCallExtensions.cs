@@ -1,14 +1,58 @@
 using Lamina.Core.Auth;
 using Lamina.Core.Errors;
 using Lamina.Core.Functions;
+using Lamina.Core.Iam;
+using Lamina.Core.Storage;
 
 namespace Lamina.Http;
 
 internal static class ApiCallExtensions
 {
     /// <summary>Asks the authorizer; every handler calls this before it reads or changes state.</summary>
-    public static ValueTask<AwsError?> AuthorizeAsync(this ApiCall call, string action, string resource, string resourceAccount) =>
-        call.Service<IAuthorizer>().AuthorizeAsync(call.Caller, new AuthorizationRequest(action, resource, resourceAccount), call.Http.RequestAborted);
+    public static ValueTask<AwsError?> AuthorizeAsync(this ApiCall call, string action, string resource, string resourceAccount,
+        PolicyDocument? resourcePolicy = null, IReadOnlyDictionary<string, string>? context = null)
+    {
+        var keys = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["aws:SourceIp"] = call.Http.Connection.RemoteIpAddress?.ToString() ?? "",
+            ["aws:SecureTransport"] = call.Http.Request.IsHttps ? "true" : "false",
+            ["aws:RequestedRegion"] = call.Service<ControlPlaneOptions>().Region,
+        };
+        if (call.Header("user-agent") is { } agent)
+        {
+            keys["aws:UserAgent"] = agent;
+        }
+
+        if (context is not null)
+        {
+            foreach (var (k, v) in context)
+            {
+                keys[k] = v;
+            }
+        }
+
+        return call.Service<IAuthorizer>().AuthorizeAsync(call.Caller,
+            new AuthorizationRequest(action, resource, resourceAccount) { ResourcePolicy = resourcePolicy, Context = keys }, call.Http.RequestAborted);
+    }
+
+    /// <summary>
+    /// Authorizes an action on a function (qualified if the target is), with the function's resource
+    /// policy for that qualifier: same-account grants and cross-account access both come from it.
+    /// </summary>
+    public static async ValueTask<AwsError?> AuthorizeFunctionAsync(this ApiCall call, string action, FunctionTarget target)
+    {
+        var region = call.Service<ControlPlaneOptions>().Region;
+        var arn = target.Arn(region);
+        var policy = await call.Service<IStore>().Iam.GetFunctionPolicyAsync(target.AccountId, target.Name, target.Qualifier ?? "", call.Aborted());
+        PolicyDocument? document = null;
+        if (policy is not null && PolicyDocument.TryParse(policy.Document, out var parsed, out _))
+        {
+            document = parsed;
+        }
+
+        return await call.AuthorizeAsync(action, arn, target.AccountId, document,
+            new Dictionary<string, string> { ["lambda:FunctionArn"] = arn });
+    }
 
     /// <summary>The function named by the <c>FunctionName</c> route value and the optional <c>Qualifier</c> query parameter.</summary>
     public static Outcome<FunctionTarget> Target(this ApiCall call, bool allowQualifierParameter = true) =>

@@ -86,6 +86,13 @@ internal static class AwsErrorWriter
 
     private static Task WriteXml(HttpContext context, AwsError error)
     {
+        // The query services (IAM, STS) name this error without the suffix.
+        if (error.Code == "AccessDeniedException")
+        {
+            error = error with { Code = "AccessDenied" };
+            context.Response.Headers["X-Amzn-ErrorType"] = "AccessDenied";
+        }
+
         context.Response.ContentType = "text/xml";
         var requestId = context.Response.Headers["x-amzn-RequestId"].ToString();
         var xml = new StringBuilder()

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Lamina.Core.Accounts;
+using Lamina.Core.Auth;
+using Lamina.Core.Errors;
+using Lamina.Core.Storage;
+
+namespace Lamina.Core.Iam;
+
+/// <summary>
+/// The IAM engine behind every API request: loads the caller's identity policies (user, role, session
+/// policies), takes the resource policy the handler supplies, fills the global condition keys, and asks
+/// <see cref="PolicyEvaluator"/>. A refusal is AWS's AccessDeniedException with its reason.
+/// </summary>
+internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAuthorizer
+{
+    /// <summary>Identity policies are re-read after this: IAM changes reach every check within it (AWS: seconds).</summary>
+    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<string, (DateTimeOffset LoadedAt, IReadOnlyList<PolicyDocument> Policies)> _cache = new(StringComparer.Ordinal);
+
+    public async ValueTask<AwsError?> AuthorizeAsync(CallerIdentity caller, AuthorizationRequest request, CancellationToken cancellationToken)
+    {
+        if (caller.Kind == PrincipalKind.Service)
+        {
+            return Denied(caller, request, "because Lamina's service key may only read presigned code");
+        }
+
+        var session = caller.SessionData is null ? null : JsonSerializer.Deserialize(caller.SessionData, SessionJson.Default.SessionInfo);
+        var principal = new PrincipalInfo(caller.AccountId, caller.Arn, caller.Kind, session?.RoleArn);
+
+        // Fast path: an account's root user acting on its own account is allowed unless a resource policy denies it.
+        if (caller.Kind == PrincipalKind.Root && caller.AccountId == request.ResourceAccount && request.ResourcePolicy is null)
+        {
+            return null;
+        }
+
+        var identity = await IdentityPoliciesAsync(caller, session, cancellationToken);
+        IReadOnlyList<PolicyDocument>? sessionPolicies = session?.SessionPolicies is { Count: > 0 } docs
+            ? docs.Select(PolicyDocument.Parse).ToList()
+            : null;
+        var decision = PolicyEvaluator.Decide(new EvaluationRequest
+        {
+            Principal = principal,
+            Action = request.Action,
+            Resource = request.Resource,
+            ResourceAccount = request.ResourceAccount,
+            Context = BuildContext(caller, session, request),
+            IdentityPolicies = identity,
+            SessionPolicies = sessionPolicies,
+            ResourcePolicy = request.ResourcePolicy,
+        });
+        return decision.Allowed ? null : Denied(caller, request, decision.Reason);
+    }
+
+    public static AwsError Denied(CallerIdentity caller, AuthorizationRequest request, string reason) =>
+        new(403, "AccessDeniedException", $"User: {caller.Arn} is not authorized to perform: {request.Action} on resource: {request.Resource} {reason}".TrimEnd());
+
+    private RequestContext BuildContext(CallerIdentity caller, SessionInfo? session, AuthorizationRequest request)
+    {
+        var now = time.GetUtcNow();
+        var context = new RequestContext()
+            .Set("aws:CurrentTime", now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))
+            .Set("aws:EpochTime", now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture))
+            .Set("aws:PrincipalArn", session?.RoleArn ?? caller.Arn)
+            .Set("aws:PrincipalAccount", caller.AccountId)
+            .Set("aws:PrincipalType", caller.Kind switch
+            {
+                PrincipalKind.Root => "Account",
+                PrincipalKind.User => "User",
+                _ => "AssumedRole",
+            })
+            .Set("aws:userid", caller.PrincipalId)
+            .Set("aws:MultiFactorAuthPresent", "false");
+        if (caller.Kind == PrincipalKind.User)
+        {
+            context.Set("aws:username", caller.Arn[(caller.Arn.LastIndexOf('/') + 1)..]);
+        }
+
+        foreach (var (key, value) in request.Context)
+        {
+            context.Set(key, value);
+        }
+
+        return context;
+    }
+
+    private async Task<IReadOnlyList<PolicyDocument>> IdentityPoliciesAsync(CallerIdentity caller, SessionInfo? session, CancellationToken cancellationToken)
+    {
+        (IamPrincipalType Type, string Name)? owner = caller.Kind switch
+        {
+            PrincipalKind.User => (IamPrincipalType.User, NameOf(caller.Arn)),
+            PrincipalKind.AssumedRole when session?.RoleArn is { } role => (IamPrincipalType.Role, NameOf(role)),
+            PrincipalKind.AssumedRole when session?.SourceArn is { } source && source.Contains(":user/", StringComparison.Ordinal) =>
+                (IamPrincipalType.User, NameOf(source)),
+            _ => null,
+        };
+        if (owner is null)
+        {
+            return [];
+        }
+
+        var key = $"{caller.AccountId}/{owner.Value.Type}/{owner.Value.Name}";
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(key, out var cached) && now - cached.LoadedAt < CacheLifetime)
+        {
+            return cached.Policies;
+        }
+
+        var loaded = await store.Iam.GetPrincipalPoliciesAsync(caller.AccountId, owner.Value.Type, owner.Value.Name, cancellationToken);
+        var documents = new List<PolicyDocument>();
+        foreach (var inline in loaded.InlineDocuments)
+        {
+            if (PolicyDocument.TryParse(inline, out var doc, out _))
+            {
+                documents.Add(doc);
+            }
+        }
+
+        foreach (var arn in loaded.AttachedArns)
+        {
+            if (AwsManagedPolicies.TryGet(arn, out _, out var managed))
+            {
+                documents.Add(managed);
+            }
+            else if (await store.Iam.GetPolicyAsync(caller.AccountId, arn, cancellationToken) is { } policy &&
+                     PolicyDocument.TryParse(policy.Document, out var doc, out _))
+            {
+                documents.Add(doc);
+            }
+        }
+
+        _cache[key] = (now, documents);
+        return documents;
+    }
+
+    /// <summary>Drops cached policies at once (after an IAM change in this process).</summary>
+    public void Invalidate() => _cache.Clear();
+
+    /// <summary>The last path segment of a user or role ARN (its name; paths are not part of the name).</summary>
+    private static string NameOf(string arn) => arn[(arn.LastIndexOf('/') + 1)..];
+}
