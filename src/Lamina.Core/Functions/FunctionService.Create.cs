@@ -61,6 +61,11 @@ internal sealed partial class FunctionService
             return semanticError;
         }
 
+        if (await roles.CheckAsync(callerAccount, request.Role!, cancellationToken) is { } roleError)
+        {
+            return roleError;
+        }
+
         if (request.Tags is { Count: > FunctionValidator.MaxTags })
         {
             return LambdaErrors.InvalidParameter("Number of tags exceeds resource tag limit.");

@@ -38,6 +38,11 @@ internal sealed partial class FunctionService
             return LambdaErrors.InvalidParameter("ImageConfig applies to container image functions, which Lamina does not support.");
         }
 
+        if (request.Role is not null && await roles.CheckAsync(target.AccountId, request.Role, cancellationToken) is { } roleError)
+        {
+            return roleError;
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             var current = await Functions.GetVersionAsync(target.AccountId, target.Name, FunctionVersions.Latest, cancellationToken);

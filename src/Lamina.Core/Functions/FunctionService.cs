@@ -19,6 +19,7 @@ internal sealed partial class FunctionService(
     CodeStore code,
     Envelope envelope,
     RuntimeCatalog runtimes,
+    Iam.ExecutionRoles roles,
     ControlPlaneOptions options,
     TimeProvider time)
 {

@@ -88,7 +88,8 @@ internal static class PolicyEvaluator
         }
 
         // (3)
-        var identityAllow = principal.Kind == PrincipalKind.Root ||
+        // Roots hold every permission of their own account; a service principal acts only through resource policies.
+        var identityAllow = principal.Kind is PrincipalKind.Root or PrincipalKind.Service ||
                             request.IdentityPolicies.Any(p => Evaluate(p, request, resourcePolicy: false).Allow);
         if (identityAllow && request.SessionPolicies is { Count: > 0 } sessions)
         {

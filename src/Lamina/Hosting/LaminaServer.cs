@@ -119,6 +119,7 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton<CodeCache>();
         services.AddSingleton(sp => new RuntimeLayouts(sp.GetRequiredService<RuntimeCatalog>(), sandboxOptions.RuntimesDirectory!, work));
         services.AddSingleton<CredentialIssuer>();
+        services.AddSingleton<ExecutionRoles>();
         services.AddSingleton<StoreLogSink>();
         services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<StoreLogSink>());
         services.AddHostedService(sp => sp.GetRequiredService<StoreLogSink>());

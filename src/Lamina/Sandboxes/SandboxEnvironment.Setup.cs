@@ -54,8 +54,13 @@ internal sealed partial class SandboxEnvironment
             _address = _host.Registry.Register(this);
         }
 
-        var credentials = await _host.Credentials.IssueAsync(_spec.Key.AccountId, _spec.Config.Role ?? $"arn:aws:iam::{AccountId}:role/lambda",
-            FunctionName, _host.Options.CredentialLifetime, null, CancellationToken.None);
+        var assumed = await _host.Roles.AssumeAsync(_spec.Key.AccountId, _spec.Config.Role ?? "", FunctionName,
+            _host.InvokeOptions.MaxLifetime, CancellationToken.None);
+        if (!assumed.TryGetValue(out var credentials, out var roleError))
+        {
+            throw new EnvironmentSetupException("Lambda.InvalidExecutionRole", roleError.Message);
+        }
+
         var mounts = new List<Mount>(layout.Mounts)
         {
             new(code, "/var/task"),

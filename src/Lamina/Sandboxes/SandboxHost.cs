@@ -1,5 +1,5 @@
-using Lamina.Core.Auth;
 using Lamina.Core.Functions;
+using Lamina.Core.Iam;
 using Lamina.Core.Invoke;
 using Lamina.Core.Logs;
 
@@ -14,7 +14,7 @@ internal sealed class SandboxHost(
     Isolation isolation,
     WorkDirectory work,
     ILogSink logs,
-    CredentialIssuer credentials,
+    ExecutionRoles roles,
     FunctionService functions,
     SandboxOptions options,
     InvokeOptions invokeOptions,
@@ -29,7 +29,7 @@ internal sealed class SandboxHost(
     public CgroupRoot? Cgroups => isolation.Cgroups;
     public WorkDirectory Work => work;
     public ILogSink Logs => logs;
-    public CredentialIssuer Credentials => credentials;
+    public ExecutionRoles Roles => roles;
     public FunctionService Functions => functions;
     public SandboxOptions Options => options;
     public InvokeOptions InvokeOptions => invokeOptions;

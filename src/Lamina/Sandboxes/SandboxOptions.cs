@@ -12,9 +12,6 @@ internal sealed class SandboxOptions
     /// <summary>The Lamina API as sandboxes reach it (<c>AWS_ENDPOINT_URL</c>); set once the server listens.</summary>
     public string ApiEndpointForSandboxes { get; set; } = "";
 
-    /// <summary>Credentials handed to functions expire after this (environments retire before then).</summary>
-    public TimeSpan CredentialLifetime { get; set; } = TimeSpan.FromHours(14) + TimeSpan.FromMinutes(15);
-
     public static string FindRuntimesDirectory()
     {
         if (Environment.GetEnvironmentVariable("LAMINA_RUNTIMES_DIR") is { Length: > 0 } configured)

@@ -34,6 +34,7 @@ public sealed class PersistenceTests
             string accessKey, secret;
             await using (var server = await LaminaServer.StartAsync(options, CancellationToken.None))
             {
+                await TestRoles.EnsureLambdaRoleAsync(server);
                 accessKey = server.RootCredentials.AccessKeyId;
                 secret = server.RootCredentials.SecretAccessKey;
                 using var client = new AwsClient(new Uri(server.Endpoint), accessKey, secret, "us-east-1");
@@ -43,7 +44,7 @@ public sealed class PersistenceTests
                     {
                         FunctionName = $"keep-{i}",
                         Runtime = "nodejs20.x",
-                        Role = "arn:aws:iam::000000000000:role/r",
+                        Role = "arn:aws:iam::000000000000:role/lambda-role",
                         Handler = "index.handler",
                         Code = new { ZipFile = Convert.ToBase64String(StoredZip(codeMarker)) },
                         Environment = new { Variables = new Dictionary<string, string> { ["SECRET_VALUE"] = envMarker } },

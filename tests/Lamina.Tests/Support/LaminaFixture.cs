@@ -47,6 +47,7 @@ public sealed class LaminaFixture : IAsyncLifetime
             Listen = "http://127.0.0.1:0",
             Region = "us-east-1",
         }, CancellationToken.None);
+        await TestRoles.EnsureLambdaRoleAsync(_server);
     }
 
     public async ValueTask DisposeAsync()
