@@ -310,10 +310,8 @@ internal sealed partial class FunctionService
             seen[layerArn] = arn;
             var account = match.Groups["account"].Value;
             var version = long.Parse(match.Groups["version"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            // Cross-account layers need a layer-version permission (IAM issue); until then only the caller's own.
-            var record = account == callerAccount
-                ? await store.Layers.GetVersionAsync(account, match.Groups["name"].Value, version, cancellationToken)
-                : null;
+            // The front door authorized lambda:GetLayerVersion on each layer (another account's needs its layer-version policy).
+            var record = await store.Layers.GetVersionAsync(account, match.Groups["name"].Value, version, cancellationToken);
             if (record is null)
             {
                 return LambdaErrors.InvalidParameter($"Layer version {arn} does not exist.");

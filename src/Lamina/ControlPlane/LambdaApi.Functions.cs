@@ -25,13 +25,41 @@ internal static partial class LambdaApi
         var name = body.FunctionName ?? "";
         var target = FunctionTarget.Parse(name.Length == 0 ? "-" : name, null, call.Caller.AccountId, Region(call), 140);
         var resource = target.IsSuccess ? target.Value.UnqualifiedArn(Region(call)) : Arns.Function(Region(call), call.Caller.AccountId, name);
-        if (await call.AuthorizeAsync("lambda:CreateFunction", resource, target.IsSuccess ? target.Value.AccountId : call.Caller.AccountId) is { } denied)
+        var denied = await call.AuthorizeAsync("lambda:CreateFunction", resource, target.IsSuccess ? target.Value.AccountId : call.Caller.AccountId)
+                     ?? await AuthorizeRoleAndLayersAsync(call, body.Role, body.Layers);
+        if (denied is not null)
         {
             return denied;
         }
 
         return ApiResult.From(await Functions(call).CreateAsync(call.Caller.AccountId, body, call.Aborted()), 201,
             LambdaJson.Wire.FunctionConfiguration);
+    }
+
+    /// <summary>
+    /// Giving a function a role needs iam:PassRole on it (to lambda.amazonaws.com); using a layer needs
+    /// lambda:GetLayerVersion on it, which for another account's layer only its layer-version policy grants.
+    /// </summary>
+    private static async ValueTask<Core.Errors.AwsError?> AuthorizeRoleAndLayersAsync(ApiCall call, string? role, List<string>? layers)
+    {
+        if (role is not null && role.Split(':') is { Length: 6 } parts &&
+            await call.AuthorizeAsync("iam:PassRole", role, parts[4], context: new Dictionary<string, string>
+            {
+                ["iam:PassedToService"] = Core.Iam.ExecutionRoles.LambdaService,
+            }) is { } denied)
+        {
+            return denied;
+        }
+
+        foreach (var layer in layers ?? [])
+        {
+            if (await AuthorizeLayerUseAsync(call, layer) is { } deniedLayer)
+            {
+                return deniedLayer;
+            }
+        }
+
+        return null;
     }
 
     private static async Task<ApiResult> ListFunctions(ApiCall call)
@@ -105,7 +133,9 @@ internal static partial class LambdaApi
             return error;
         }
 
-        if (await call.AuthorizeFunctionAsync("lambda:UpdateFunctionConfiguration", target) is { } denied)
+        var denied = await call.AuthorizeFunctionAsync("lambda:UpdateFunctionConfiguration", target)
+                     ?? await AuthorizeRoleAndLayersAsync(call, body.Role, body.Layers);
+        if (denied is not null)
         {
             return denied;
         }

@@ -47,7 +47,8 @@ internal static partial class LambdaApi
         }
 
         var resource = Arns.LayerVersion(Region(call), layer.Account, layer.Name, version);
-        if (await call.AuthorizeAsync("lambda:GetLayerVersion", resource, layer.Account) is { } denied)
+        var policy = await Policies(call).LayerPolicyDocumentAsync(layer.Account, layer.Name, version, call.Aborted());
+        if (await call.AuthorizeAsync("lambda:GetLayerVersion", resource, layer.Account, policy) is { } denied)
         {
             return denied;
         }
@@ -91,13 +92,25 @@ internal static partial class LambdaApi
             200, LambdaJson.Wire.ListLayerVersionsResponse);
     }
 
+    /// <summary>lambda:GetLayerVersion on a layer version ARN, with that version's policy (cross-account layer use needs it).</summary>
+    private static async ValueTask<AwsError?> AuthorizeLayerUseAsync(ApiCall call, string layerVersionArn)
+    {
+        var parts = layerVersionArn.Split(':');
+        if (parts.Length != 8 || !long.TryParse(parts[7], NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        {
+            return null;
+        }
+
+        var policy = await Policies(call).LayerPolicyDocumentAsync(parts[4], parts[6], version, call.Aborted());
+        return await call.AuthorizeAsync("lambda:GetLayerVersion", layerVersionArn, parts[4], policy);
+    }
+
     private static async Task<ApiResult> ListLayersOrGetByArn(ApiCall call)
     {
         if (call.Query("find") == "LayerVersion")
         {
             var arn = call.Query("Arn");
-            var account = arn is { Length: > 0 } ? arn.Split(':').ElementAtOrDefault(4) ?? call.Caller.AccountId : call.Caller.AccountId;
-            if (await call.AuthorizeAsync("lambda:GetLayerVersion", arn ?? "*", account) is { } deniedGet)
+            if (arn is not null && await AuthorizeLayerUseAsync(call, arn) is { } deniedGet)
             {
                 return deniedGet;
             }

@@ -51,6 +51,14 @@ internal static partial class LambdaApi
 
         Route(app, "GET", "/2016-08-19/account-settings", "GetAccountSettings", GetAccountSettings);
 
+        Route(app, "POST", "/2015-03-31/functions/{FunctionName}/policy", "AddPermission", AddPermission);
+        Route(app, "GET", "/2015-03-31/functions/{FunctionName}/policy", "GetPolicy", GetPolicy);
+        Route(app, "DELETE", "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission", RemovePermission);
+        Route(app, "POST", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", "AddLayerVersionPermission", AddLayerVersionPermission);
+        Route(app, "GET", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", "GetLayerVersionPolicy", GetLayerVersionPolicy);
+        Route(app, "DELETE", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}", "RemoveLayerVersionPermission",
+            RemoveLayerVersionPermission);
+
         app.MapMethods(CodeUrlSigner.PathPrefix + "{BlobId}", ["GET"], context => Run(context, DownloadCode))
             .WithMetadata(new ApiOperation("lambda", "GetCode") { Internal = true });
     }

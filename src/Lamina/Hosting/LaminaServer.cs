@@ -120,6 +120,7 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton(sp => new RuntimeLayouts(sp.GetRequiredService<RuntimeCatalog>(), sandboxOptions.RuntimesDirectory!, work));
         services.AddSingleton<CredentialIssuer>();
         services.AddSingleton<ExecutionRoles>();
+        services.AddSingleton<ResourcePolicies>();
         services.AddSingleton<StoreLogSink>();
         services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<StoreLogSink>());
         services.AddHostedService(sp => sp.GetRequiredService<StoreLogSink>());

@@ -34,6 +34,11 @@ namespace Lamina.Core.Api.Lambda;
 [JsonSerializable(typeof(ProvisionedConcurrencyConfig))]
 [JsonSerializable(typeof(ListProvisionedConcurrencyConfigsResponse))]
 [JsonSerializable(typeof(GetAccountSettingsResponse))]
+[JsonSerializable(typeof(AddPermissionRequest))]
+[JsonSerializable(typeof(AddPermissionResponse))]
+[JsonSerializable(typeof(GetPolicyResponse))]
+[JsonSerializable(typeof(AddLayerVersionPermissionRequest))]
+[JsonSerializable(typeof(AddLayerVersionPermissionResponse))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
 internal sealed partial class LambdaJson : JsonSerializerContext
