@@ -102,15 +102,13 @@ internal sealed partial class FunctionService(
     {
         var variables = OpenEnvironment(version);
         var arn = Arns.Function(options.Region, version.AccountId, version.FunctionName, requestedQualifier);
-        var config = version.Config with
-        {
-            FunctionArn = arn,
-            Environment = variables is null ? null : new EnvironmentShape { Variables = variables },
-        };
-        if (forList)
-        {
-            config = config with
+        var environment = variables is null ? null : new EnvironmentShape { Variables = variables };
+        // One copy per item either way: ListFunctions presents 50 configurations per page.
+        return forList
+            ? version.Config with
             {
+                FunctionArn = arn,
+                Environment = environment,
                 State = null,
                 StateReason = null,
                 StateReasonCode = null,
@@ -118,10 +116,8 @@ internal sealed partial class FunctionService(
                 LastUpdateStatusReason = null,
                 LastUpdateStatusReasonCode = null,
                 RuntimeVersionConfig = null,
-            };
-        }
-
-        return config;
+            }
+            : version.Config with { FunctionArn = arn, Environment = environment };
     }
 
     /// <summary>

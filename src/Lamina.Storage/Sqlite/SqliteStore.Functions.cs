@@ -9,8 +9,13 @@ internal sealed partial class SqliteStore
 {
     private const string VersionColumns =
         "v.account_id, v.function_name, v.version_number, v.config, v.sealed_env, v.code_blob, v.content_hash, " +
-        "(SELECT group_concat(blob_id, ',') FROM (SELECT blob_id FROM function_version_layers l " +
-        " WHERE l.account_id = v.account_id AND l.function_name = v.function_name AND l.version_number = v.version_number ORDER BY position))";
+        // An ordered aggregate (SQLite 3.44+) rather than an ordered sub-select, which ran a co-routine
+        // per row: about a fifth of the CPU of reading a 50-function page from the store.
+        "(SELECT group_concat(blob_id, ',' ORDER BY position) FROM function_version_layers l " +
+        " WHERE l.account_id = v.account_id AND l.function_name = v.function_name AND l.version_number = v.version_number)";
+
+    /// <summary>Shared by every store in the process: entries are keyed by content, so sharing them is safe.</summary>
+    private static readonly ParsedConfigs Configs = new();
 
     private static FunctionVersionRecord MapVersion(SqliteDataReader r)
     {
@@ -20,7 +25,7 @@ internal sealed partial class SqliteStore
             AccountId = r.GetString(0),
             FunctionName = r.GetString(1),
             Version = number == 0 ? FunctionVersions.Latest : number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Config = JsonSerializer.Deserialize(r.GetString(3), LambdaJson.Default.FunctionConfiguration)!,
+            Config = Configs.Parse(r.GetFieldValue<byte[]>(3)),
             SealedEnvironment = r.IsDBNull(4) ? null : (byte[])r.GetValue(4),
             CodeBlobId = r.GetString(5),
             ContentHash = r.GetString(6),

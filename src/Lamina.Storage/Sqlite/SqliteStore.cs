@@ -51,6 +51,11 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
         await using (var connection = new SqliteConnection(store._connectionString))
         {
             await connection.OpenAsync(cancellationToken);
+            // Takes effect only while the file is still empty (a new data directory); an existing
+            // database keeps its page size. With 4 KB pages a function version row (about 1.2 KB: the
+            // configuration JSON) exceeds what a WITHOUT ROWID leaf holds inline (about 1,000 bytes) and
+            // spills to an overflow page, which made reading a 50-function page about 1.6 times as costly.
+            await Execute(connection, null, "PRAGMA page_size=8192;", cancellationToken);
             await Execute(connection, null, "PRAGMA journal_mode=WAL;", cancellationToken);
             await store.MigrateAsync(connection, cancellationToken);
         }
@@ -111,13 +116,6 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
         using var stream = assembly.GetManifestResourceStream(name)!;
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
-    }
-
-    private async Task<SqliteConnection> OpenReadAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
     }
 
     /// <summary>
@@ -196,8 +194,45 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
     private async Task<List<T>> ReadAsync<T>(string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken,
         params (string Name, object? Value)[] parameters)
     {
-        await using var connection = await OpenReadAsync(cancellationToken);
-        return await Query(connection, null, sql, map, cancellationToken, parameters);
+        var reader = await RentReaderAsync(cancellationToken);
+        var reusable = false;
+        try
+        {
+            var cmd = reader.Command(sql, parameters, out var owned);
+            try
+            {
+                var list = new List<T>();
+                await using (var rows = await cmd.ExecuteReaderAsync(cancellationToken))
+                {
+                    while (await rows.ReadAsync(cancellationToken))
+                    {
+                        list.Add(map(rows));
+                    }
+                }
+
+                reusable = true;
+                return list;
+            }
+            finally
+            {
+                if (owned)
+                {
+                    await cmd.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            // A failed read (cancelled, busy, corrupt) may leave the connection mid-statement: close it rather than reuse it.
+            if (reusable)
+            {
+                ReturnReader(reader);
+            }
+            else
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     private async Task<T?> ReadOneAsync<T>(string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken,
@@ -223,6 +258,7 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
 
     public ValueTask DisposeAsync()
     {
+        CloseIdleReaders();
         SqliteConnection.ClearAllPools();
         _writeLock.Dispose();
         return ValueTask.CompletedTask;

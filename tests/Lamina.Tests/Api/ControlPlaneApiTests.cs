@@ -35,6 +35,54 @@ public sealed class ControlPlaneApiTests(LaminaFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task GetAndList_AfterEachUpdate_ReturnTheNewConfiguration()
+    {
+        // Reads reuse prepared statements and parsed configurations; neither may hide a write.
+        using var client = fixture.Client();
+        Assert.Equal(201, (await client.PostAsync("/2015-03-31/functions", CreateRequest("api-fresh"))).Status);
+        for (var i = 0; i < 3; i++)
+        {
+            var description = $"revision {i}";
+            Assert.Equal(200, (await client.PutAsync("/2015-03-31/functions/api-fresh/configuration", new { Description = description, MemorySize = 128 + i })).Status);
+
+            var got = await client.GetAsync("/2015-03-31/functions/api-fresh");
+            Assert.Equal(description, got.Json["Configuration"]!["Description"]!.GetValue<string>());
+            Assert.Equal(128 + i, got.Json["Configuration"]!["MemorySize"]!.GetValue<int>());
+
+            var listed = (await client.GetAsync("/2015-03-31/functions?MaxItems=50")).Json["Functions"]!.AsArray()
+                .Single(f => f!["FunctionName"]!.GetValue<string>() == "api-fresh")!;
+            Assert.Equal(description, listed["Description"]!.GetValue<string>());
+            Assert.Equal(128 + i, listed["MemorySize"]!.GetValue<int>());
+        }
+
+        Assert.Equal(204, (await client.DeleteAsync("/2015-03-31/functions/api-fresh")).Status);
+        Assert.Equal(404, (await client.GetAsync("/2015-03-31/functions/api-fresh")).Status);
+    }
+
+    [Fact]
+    public async Task Responses_EscapeOnlyWhatJsonRequires()
+    {
+        // AWS writes '+', apostrophes and angle brackets literally; a default encoder would write \u002B and friends.
+        using var client = fixture.Client();
+        var created = await client.PostAsync("/2015-03-31/functions", new
+        {
+            FunctionName = "api-escape",
+            Runtime = "nodejs20.x",
+            Role = "arn:aws:iam::000000000000:role/lambda-role",
+            Handler = "index.handler",
+            Code = new { ZipFile = Convert.ToBase64String(Zips.NodeHandler()) },
+            Description = "it's a+b <i> & \"quoted\"",
+        });
+        Assert.Equal(201, created.Status);
+
+        foreach (var response in new[] { created, await client.GetAsync("/2015-03-31/functions/api-escape"), await client.GetAsync("/2015-03-31/functions") })
+        {
+            Assert.Contains("\"Description\":\"it's a+b <i> & \\\"quoted\\\"\"", response.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain("\\u00", response.Text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task GetFunction_Unknown_404WithAwsShape()
     {
         using var client = fixture.Client();

@@ -44,12 +44,10 @@ namespace Lamina.Core.Api.Lambda;
 internal sealed partial class LambdaJson : JsonSerializerContext
 {
     /// <summary>
-    /// The context responses are written with: AWS escapes only what JSON requires, so '+' in a
-    /// CodeSha256 or an apostrophe in a message stays literal instead of becoming \u002B.
+    /// The context API requests are read and responses written with. Its options are the generated
+    /// ones, so serialization takes the source-generated fast path; AWS's relaxed escaping ('+' in a
+    /// CodeSha256 stays literal, not \u002B) comes from the writer every response is written through
+    /// (<c>ApiResult</c> in the server), because an encoder in these options would turn the fast path off.
     /// </summary>
-    public static LambdaJson Wire { get; } = new(new System.Text.Json.JsonSerializerOptions
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    public static LambdaJson Wire => Default;
 }

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Lamina.Benchmarks.ControlPlane;
+
+namespace Lamina.Benchmarks;
+
+/// <summary>The benchmark verbs: <c>control-plane</c>, and the hidden <c>echo-server</c> it launches.</summary>
+internal static class BenchCli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Lamina benchmarks (run them through bench/run.sh).");
+        root.Subcommands.Add(ControlPlaneCommand());
+        root.Subcommands.Add(EchoServerCommand());
+        return root;
+    }
+
+    private static Command ControlPlaneCommand()
+    {
+        var defaults = new ControlPlaneSettings();
+        var functions = new Option<int>("--functions") { Description = "Functions created in each server", DefaultValueFactory = _ => defaults.Functions };
+        var envVars = new Option<int>("--env-vars") { Description = "Environment variables per function (Lamina opens them on every read)", DefaultValueFactory = _ => defaults.EnvironmentVariables };
+        var duration = new Option<double>("--duration") { Description = "Measured seconds per server and operation", DefaultValueFactory = _ => defaults.Duration.TotalSeconds };
+        var warmup = new Option<double>("--warmup") { Description = "Unmeasured seconds before each measurement", DefaultValueFactory = _ => defaults.Warmup.TotalSeconds };
+        var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds the measured duration is split into", DefaultValueFactory = _ => defaults.Rounds };
+        var workers = new Option<int>("--workers") { Description = "Concurrent closed-loop workers", DefaultValueFactory = _ => defaults.Workers };
+        var connections = new Option<int>("--connections") { Description = "Keep-alive HTTP/1.1 connections (MaxConnectionsPerServer)", DefaultValueFactory = _ => defaults.Connections };
+        var botoCalls = new Option<int>("--boto3-calls") { Description = "Sequential boto3 calls per operation and server (0 skips boto3)", DefaultValueFactory = _ => defaults.Boto3Calls };
+        var serverCpu = new Option<string>("--server-cpus") { Description = "taskset CPU list for the servers ('' = no pinning)", DefaultValueFactory = _ => defaults.ServerCpus };
+        var lamina = new Option<string?>("--lamina") { Description = "The lamina executable (default: artifacts/bin/Lamina/release/lamina)" };
+        var targets = new Option<string>("--targets") { Description = "Comma-separated subset of echo,lamina,moto to load", DefaultValueFactory = _ => "echo,lamina,moto" };
+        var docs = new Option<bool>("--write-docs") { Description = "Update the 'Control plane reads' section of docs/benchmarks.md", DefaultValueFactory = _ => true };
+
+        var command = new Command("control-plane", "GetFunction and ListFunctions throughput and latency, Lamina beside moto_server.")
+        {
+            functions, envVars, duration, warmup, rounds, workers, connections, botoCalls, serverCpu, lamina, targets, docs,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = new ControlPlaneSettings
+            {
+                Functions = parse.GetValue(functions),
+                EnvironmentVariables = parse.GetValue(envVars),
+                Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
+                Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
+                Rounds = Math.Max(1, parse.GetValue(rounds)),
+                Workers = parse.GetValue(workers),
+                Connections = parse.GetValue(connections),
+                Boto3Calls = parse.GetValue(botoCalls),
+                ServerCpus = parse.GetValue(serverCpu) ?? "",
+                LaminaExecutable = parse.GetValue(lamina),
+                Targets = [.. (parse.GetValue(targets) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+                WriteDocs = parse.GetValue(docs),
+            };
+            return await ControlPlaneBenchmark.RunAsync(settings, cancellationToken);
+        });
+        return command;
+    }
+
+    private static Command EchoServerCommand()
+    {
+        var port = new Option<int>("--port") { Required = true };
+        var command = new Command("echo-server", "A trivial Kestrel endpoint: measures what the load client can drive.") { Hidden = true };
+        command.Options.Add(port);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await EchoServer.RunAsync(parse.GetValue(port), cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}

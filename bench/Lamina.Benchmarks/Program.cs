@@ -1,0 +1,3 @@
+using Lamina.Benchmarks;
+
+return await BenchCli.Build().Parse(args).InvokeAsync();
