@@ -279,11 +279,10 @@ internal sealed partial class SqliteStore : IIamStore
     public async Task<PrincipalPolicies> GetPrincipalPoliciesAsync(string accountId, IamPrincipalType type, string principalName,
         CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReadAsync(cancellationToken);
-        var inline = await Query(connection, null,
+        var inline = await ReadAsync(
             "SELECT document FROM iam_inline_policies WHERE account_id = $a AND principal_type = $t AND principal_name = $p",
             r => r.GetString(0), cancellationToken, ("$a", accountId), ("$t", Type(type)), ("$p", principalName));
-        var attached = await Query(connection, null,
+        var attached = await ReadAsync(
             "SELECT policy_arn FROM iam_attachments WHERE account_id = $a AND principal_type = $t AND principal_name = $p",
             r => r.GetString(0), cancellationToken, ("$a", accountId), ("$t", Type(type)), ("$p", principalName));
         return new PrincipalPolicies(inline, attached);
