@@ -56,7 +56,8 @@ internal sealed partial class FunctionService
                 FunctionValidator.CheckUnsupported(request.VpcConfig, request.FileSystemConfigs, request.CodeSigningConfigArn),
                 CheckArchitectureRunnable(request.Architectures),
                 FunctionValidator.CheckSnapStart(request.SnapStart, request.Runtime),
-                FunctionValidator.CheckEnvironment(request.Environment?.Variables)) is { } semanticError)
+                FunctionValidator.CheckEnvironment(request.Environment?.Variables),
+                FunctionValidator.CheckDeadLetter(request.DeadLetterConfig)) is { } semanticError)
         {
             return semanticError;
         }

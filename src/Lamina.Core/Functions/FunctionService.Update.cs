@@ -28,7 +28,8 @@ internal sealed partial class FunctionService
         if (FirstError(
                 request.Runtime is null ? null : FunctionValidator.CheckRuntime(request.Runtime, runtimes),
                 FunctionValidator.CheckUnsupported(request.VpcConfig, request.FileSystemConfigs, null),
-                FunctionValidator.CheckEnvironment(request.Environment?.Variables)) is { } semanticError)
+                FunctionValidator.CheckEnvironment(request.Environment?.Variables),
+                FunctionValidator.CheckDeadLetter(request.DeadLetterConfig)) is { } semanticError)
         {
             return semanticError;
         }

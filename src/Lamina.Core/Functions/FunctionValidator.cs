@@ -222,6 +222,27 @@ internal static partial class FunctionValidator
             ? LambdaErrors.InvalidParameter($"{runtime ?? "This runtime"} is not supported for SnapStart enabled functions.")
             : null;
 
+    /// <summary>Dead-letter targets are Lamina functions; SQS and SNS get a clear error until Lamina hosts them.</summary>
+    public static AwsError? CheckDeadLetter(DeadLetterConfig? config)
+    {
+        var arn = config?.TargetArn;
+        if (string.IsNullOrEmpty(arn))
+        {
+            return null;
+        }
+
+        var parts = arn.Split(':');
+        if (parts.Length >= 6 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function")
+        {
+            return null;
+        }
+
+        return parts.Length >= 3 && parts[2] is "sqs" or "sns"
+            ? LambdaErrors.InvalidParameter(
+                $"The dead-letter target {arn} is an {parts[2].ToUpperInvariant()} ARN; Lamina delivers dead letters to Lambda functions only. Use a function ARN.")
+            : LambdaErrors.InvalidParameter($"The provided target ARN {arn} is invalid. Use a Lambda function ARN.");
+    }
+
     public static AwsError? CheckUnsupported(VpcConfig? vpc, List<FileSystemConfig>? fileSystems, string? codeSigningConfigArn)
     {
         if (vpc is { SubnetIds.Count: > 0 } || vpc is { SecurityGroupIds.Count: > 0 })

@@ -20,6 +20,8 @@ internal interface IStore : IAsyncDisposable
 
     Iam.IIamStore Iam { get; }
 
+    Async.IAsyncQueueStore Queue { get; }
+
     /// <summary>Server-level settings and markers (e.g. the service key id).</summary>
     Task<string?> GetMetaAsync(string key, CancellationToken cancellationToken);
 
@@ -127,6 +129,18 @@ internal interface IFunctionStore
     Task<bool> UpdateProvisionedStatusAsync(ProvisionedConcurrencyRecord record, CancellationToken cancellationToken);
 
     Task<bool> DeleteProvisionedAsync(string accountId, string functionName, string qualifier, CancellationToken cancellationToken);
+
+    Task<Api.Lambda.FunctionEventInvokeConfig?> GetEventInvokeConfigAsync(string accountId, string functionName, string qualifier,
+        CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<(string Qualifier, Api.Lambda.FunctionEventInvokeConfig Config)>> ListEventInvokeConfigsAsync(string accountId,
+        string functionName, CancellationToken cancellationToken);
+
+    /// <summary>Stores (replaces) a config; <see cref="WriteStatus.NotFound"/> when the function does not exist.</summary>
+    Task<WriteStatus> PutEventInvokeConfigAsync(string accountId, string functionName, string qualifier, Api.Lambda.FunctionEventInvokeConfig config,
+        CancellationToken cancellationToken);
+
+    Task<WriteStatus> DeleteEventInvokeConfigAsync(string accountId, string functionName, string qualifier, CancellationToken cancellationToken);
 
     /// <summary>Total stored code bytes and function count of an account (GetAccountSettings).</summary>
     Task<(long TotalCodeSize, long FunctionCount)> GetUsageAsync(string accountId, CancellationToken cancellationToken);

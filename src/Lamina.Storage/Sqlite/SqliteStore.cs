@@ -256,11 +256,17 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
             return (true, true);
         }, cancellationToken);
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        // Let queued enqueues commit (each caller is still waiting for its acknowledgement).
+        _enqueues.Writer.TryComplete();
+        if (_committer is not null)
+        {
+            await _committer.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
         CloseIdleReaders();
         SqliteConnection.ClearAllPools();
         _writeLock.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -47,7 +47,13 @@ internal static class LaminaCli
         {
             Description = "DEVELOPMENT ONLY: run functions even when the host cannot isolate them (no root, cgroups, namespaces)",
         };
-        var command = new Command("serve", "Start the Lamina server.") { dataDir, listen, region, egress, insecure };
+        var timeScale = new Option<double>("--time-scale")
+        {
+            Description = "Divide asynchronous-invocation delays (retry waits, backoff, event age) by N, for tests and demos (env LAMINA_TIME_SCALE)",
+            DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("LAMINA_TIME_SCALE"), System.Globalization.CultureInfo.InvariantCulture,
+                out var scale) ? scale : 1,
+        };
+        var command = new Command("serve", "Start the Lamina server.") { dataDir, listen, region, egress, insecure, timeScale };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new ServeOptions
@@ -60,6 +66,7 @@ internal static class LaminaCli
                     Egress = parse.GetValue(egress) != "none",
                     InsecureDevelopmentMode = parse.GetValue(insecure),
                 },
+                Async = new Core.Async.AsyncOptions { TimeScale = Math.Max(1, parse.GetValue(timeScale)) },
             };
             if (!System.Text.RegularExpressions.Regex.IsMatch(options.Region, @"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"))
             {

@@ -51,6 +51,12 @@ internal static partial class LambdaApi
 
         Route(app, "GET", "/2016-08-19/account-settings", "GetAccountSettings", GetAccountSettings);
 
+        Route(app, "PUT", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "PutFunctionEventInvokeConfig", PutEventInvokeConfig);
+        Route(app, "POST", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "UpdateFunctionEventInvokeConfig", UpdateEventInvokeConfig);
+        Route(app, "GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "GetFunctionEventInvokeConfig", GetEventInvokeConfig);
+        Route(app, "DELETE", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "DeleteFunctionEventInvokeConfig", DeleteEventInvokeConfig);
+        Route(app, "GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config/list", "ListFunctionEventInvokeConfigs", ListEventInvokeConfigs);
+
         Route(app, "POST", "/2015-03-31/functions/{FunctionName}/policy", "AddPermission", AddPermission);
         Route(app, "GET", "/2015-03-31/functions/{FunctionName}/policy", "GetPolicy", GetPolicy);
         Route(app, "DELETE", "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission", RemovePermission);

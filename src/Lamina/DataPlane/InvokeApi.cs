@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Lamina.Core.Api.Lambda;
+using Lamina.Core.Async;
 using Lamina.Core.Errors;
 using Lamina.Core.Functions;
 using Lamina.Core.Invoke;
@@ -20,6 +22,10 @@ internal static class InvokeApi
         // The front door admits 6,291,456 bytes of payload; larger gets AWS's 413.
         app.MapPost("/2015-03-31/functions/{FunctionName}/invocations", context => Run(context, InvokeAsync))
             .WithMetadata(new ApiOperation("lambda", "Invoke", Invoker.MaxSyncPayload) { LimitName = "InvokeFunction" });
+        app.MapPost("/2014-11-13/functions/{FunctionName}/invoke-async", context => Run(context, InvokeAsyncLegacy))
+            .WithMetadata(new ApiOperation("lambda", "InvokeAsync", Invoker.MaxSyncPayload) { LimitName = "InvokeAsync" });
+        app.MapPost("/2014-11-13/functions/{FunctionName}/invoke-async/", context => Run(context, InvokeAsyncLegacy))
+            .WithMetadata(new ApiOperation("lambda", "InvokeAsync", Invoker.MaxSyncPayload) { LimitName = "InvokeAsync" });
         app.MapPost("/2021-11-15/functions/{FunctionName}/response-streaming-invocations", context => Run(context, InvokeStreamAsync))
             .WithMetadata(new ApiOperation("lambda", "InvokeWithResponseStream", Invoker.MaxSyncPayload) { LimitName = "InvokeFunction" });
     }
@@ -65,7 +71,15 @@ internal static class InvokeApi
 
         if (parsed.InvocationType == "Event")
         {
-            return LambdaErrors.InvalidParameter("Asynchronous invocation (InvocationType Event) is not available on this server yet.");
+            // Committed (fsync'd) before the 202, so an accepted event survives any crash.
+            var queued = await call.Service<AsyncInvokeService>().EnqueueAsync(parsed.Target, call.Body, call.Header("x-amz-client-context"), call.Aborted());
+            if (!queued.TryGetValue(out var requestId, out error))
+            {
+                return error;
+            }
+
+            call.Http.Response.Headers["x-amzn-RequestId"] = requestId;
+            return ApiResult.Empty(null, 202);
         }
 
         var outcome = await call.Service<Invoker>().InvokeAsync(new InvokeCommand
@@ -99,6 +113,29 @@ internal static class InvokeApi
         }
 
         return ApiResult.Bytes(200, response.Result.Payload, response.Result.IsError ? "application/json" : response.Result.ContentType);
+    }
+
+    /// <summary>The deprecated InvokeAsync: the body is the event; answers 202 <c>{"Status":202}</c>.</summary>
+    private static async Task<ApiResult?> InvokeAsyncLegacy(ApiCall call)
+    {
+        if (!call.Target(false).TryGetValue(out var target, out var error))
+        {
+            return error;
+        }
+
+        if (await call.AuthorizeFunctionAsync("lambda:InvokeFunction", target) is { } denied)
+        {
+            return denied;
+        }
+
+        var queued = await call.Service<AsyncInvokeService>().EnqueueAsync(target, call.Body, null, call.Aborted());
+        if (!queued.TryGetValue(out var requestId, out error))
+        {
+            return error;
+        }
+
+        call.Http.Response.Headers["x-amzn-RequestId"] = requestId;
+        return ApiResult.Json(202, new InvokeAsyncResponse { Status = 202 }, LambdaJson.Wire.InvokeAsyncResponse);
     }
 
     /// <summary>

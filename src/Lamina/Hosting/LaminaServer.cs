@@ -131,6 +131,11 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton<Invoker>();
         services.AddHostedService<EnvironmentReaper>();
         services.AddHostedService<ProvisionedConcurrencyReconciler>();
+        services.AddSingleton(options.Async ?? new Core.Async.AsyncOptions());
+        services.AddSingleton<Core.Async.AsyncInvokeService>();
+        services.AddSingleton<Core.Async.AsyncProcessor>();
+        services.AddSingleton<AsyncPoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<AsyncPoller>());
 
         var app = builder.Build();
         app.UseRouting();

@@ -22,4 +22,6 @@ internal sealed record ServeOptions
     public Core.Invoke.InvokeOptions? Invoke { get; init; }
 
     public Sandboxes.IsolationOptions Isolation { get; init; } = new();
+
+    public Core.Async.AsyncOptions? Async { get; init; }
 }

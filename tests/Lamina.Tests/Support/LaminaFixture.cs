@@ -6,7 +6,7 @@ namespace Lamina.Tests.Support;
 /// A real Lamina node in-process: Kestrel on a free loopback port, a fresh data directory, the
 /// default account's root credentials. Shared by the tests of one class (xUnit class fixture).
 /// </summary>
-public sealed class LaminaFixture : IAsyncLifetime
+public class LaminaFixture : IAsyncLifetime
 {
     private LaminaServer? _server;
 
@@ -41,14 +41,17 @@ public sealed class LaminaFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _server = await LaminaServer.StartAsync(new ServeOptions
+        _server = await LaminaServer.StartAsync(Configure(new ServeOptions
         {
             DataDir = DataDir,
             Listen = "http://127.0.0.1:0",
             Region = "us-east-1",
-        }, CancellationToken.None);
+        }), CancellationToken.None);
         await TestRoles.EnsureLambdaRoleAsync(_server);
     }
+
+    /// <summary>Lets a derived fixture change server options (time scale, timeouts).</summary>
+    private protected virtual ServeOptions Configure(ServeOptions options) => options;
 
     public async ValueTask DisposeAsync()
     {

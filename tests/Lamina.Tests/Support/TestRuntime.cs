@@ -30,6 +30,7 @@ public static class TestRuntime
             rid = r.getheader('Lambda-Runtime-Aws-Request-Id')
             headers = {k.lower(): v for k, v in r.getheaders()}
             event = json.loads(body or b'{}')
+            print('EVENT', rid, int(time.time() * 1000), json.dumps(event, separators=(',', ':')))
             action = event.get('action', 'echo') if isinstance(event, dict) else 'echo'
             result = {'env': env_id, 'event': event}
             if action == 'sleep':

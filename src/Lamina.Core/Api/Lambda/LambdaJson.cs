@@ -39,6 +39,10 @@ namespace Lamina.Core.Api.Lambda;
 [JsonSerializable(typeof(GetPolicyResponse))]
 [JsonSerializable(typeof(AddLayerVersionPermissionRequest))]
 [JsonSerializable(typeof(AddLayerVersionPermissionResponse))]
+[JsonSerializable(typeof(EventInvokeConfigRequest))]
+[JsonSerializable(typeof(FunctionEventInvokeConfig))]
+[JsonSerializable(typeof(ListFunctionEventInvokeConfigsResponse))]
+[JsonSerializable(typeof(InvokeAsyncResponse))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
 internal sealed partial class LambdaJson : JsonSerializerContext
