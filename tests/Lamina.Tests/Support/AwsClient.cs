@@ -14,7 +14,8 @@ public sealed class AwsClient(Uri endpoint, string accessKeyId, string secret, s
     public string Service { get; init; } = "lambda";
 
     public async Task<AwsResponse> SendAsync(HttpMethod method, string pathAndQuery, object? json = null, byte[]? rawBody = null,
-        IDictionary<string, string>? headers = null, DateTimeOffset? signAt = null, Action<HttpRequestMessage>? tamper = null)
+        IDictionary<string, string>? headers = null, DateTimeOffset? signAt = null, Action<HttpRequestMessage>? tamper = null,
+        string? contentType = null)
     {
         var body = rawBody ?? (json is null ? [] : Encoding.UTF8.GetBytes(json is string s ? s : JsonSerializer.Serialize(json)));
         var url = new Uri(endpoint, pathAndQuery);
@@ -23,7 +24,7 @@ public sealed class AwsClient(Uri endpoint, string accessKeyId, string secret, s
         if (body.Length > 0 || method == HttpMethod.Post || method == HttpMethod.Put)
         {
             request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(json is null && rawBody is not null ? "application/octet-stream" : "application/json");
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType ?? (json is null && rawBody is not null ? "application/octet-stream" : "application/json"));
         }
 
         foreach (var (name, value) in SigV4Signer.SignHeaders(method.Method, url, toSign, body, accessKeyId, secret, region, Service,
