@@ -22,6 +22,8 @@ internal interface IStore : IAsyncDisposable
 
     Async.IAsyncQueueStore Queue { get; }
 
+    Durable.IDurableStore Durable { get; }
+
     /// <summary>Server-level settings and markers (e.g. the service key id).</summary>
     Task<string?> GetMetaAsync(string key, CancellationToken cancellationToken);
 
