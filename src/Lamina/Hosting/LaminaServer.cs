@@ -119,6 +119,8 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton<CodeCache>();
         services.AddSingleton(sp => new RuntimeLayouts(sp.GetRequiredService<RuntimeCatalog>(), sandboxOptions.RuntimesDirectory!, work));
         services.AddSingleton<CredentialIssuer>();
+        services.AddSingleton<IamService>();
+        services.AddSingleton<StsService>();
         services.AddSingleton<StoreLogSink>();
         services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<StoreLogSink>());
         services.AddHostedService(sp => sp.GetRequiredService<StoreLogSink>());
@@ -135,6 +137,10 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         app.UseMiddleware<FrontDoor>();
         app.MapGet("/health", () => Results.Json(new HealthStatus("ok"), HostJson.Default.HealthStatus));
         LambdaApi.Map(app);
+        var root = new RootDispatcher();
+        IamApi.Map(root);
+        StsApi.Map(root);
+        root.MapTo(app);
         InvokeApi.Map(app);
         RuntimeApi.Map(app, $"*:{runtimeApiPort}");
         app.Services.GetRequiredService<SandboxLauncher>().Prepare();
