@@ -50,6 +50,7 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
             IdentityPolicies = identity,
             SessionPolicies = sessionPolicies,
             ResourcePolicy = request.ResourcePolicy,
+            ResourcePolicyMustAllow = request.ResourcePolicyMustAllow,
         });
         return decision.Allowed ? null : Denied(caller, request, decision.Reason);
     }

@@ -47,6 +47,16 @@ internal interface IAccountStore
 
     Task<WriteStatus> PutAccessKeyAsync(AccessKeyRecord key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Adds a long-term key for a user (<paramref name="userName"/>) or the root user (null), in one transaction:
+    /// <see cref="WriteStatus.NotFound"/> when the user does not exist, <see cref="WriteStatus.Refused"/> when the
+    /// principal already has <paramref name="maxKeys"/> long-term keys.
+    /// </summary>
+    Task<WriteStatus> CreateLongTermKeyAsync(AccessKeyRecord key, string? userName, int maxKeys, CancellationToken cancellationToken);
+
+    /// <summary>Sets Active/Inactive on an existing key; <see cref="WriteStatus.NotFound"/> if it is gone (never recreates it).</summary>
+    Task<WriteStatus> SetAccessKeyStatusAsync(string accessKeyId, string status, CancellationToken cancellationToken);
+
     Task<WriteStatus> DeleteAccessKeyAsync(string accessKeyId, CancellationToken cancellationToken);
 
     /// <summary>Removes expired temporary keys; returns how many.</summary>

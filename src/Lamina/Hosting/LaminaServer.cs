@@ -121,6 +121,8 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton<CredentialIssuer>();
         services.AddSingleton<ExecutionRoles>();
         services.AddSingleton<ResourcePolicies>();
+        services.AddSingleton<IamService>();
+        services.AddSingleton<StsService>();
         services.AddSingleton<StoreLogSink>();
         services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<StoreLogSink>());
         services.AddHostedService(sp => sp.GetRequiredService<StoreLogSink>());
@@ -142,6 +144,10 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         app.UseMiddleware<FrontDoor>();
         app.MapGet("/health", () => Results.Json(new HealthStatus("ok"), HostJson.Default.HealthStatus));
         LambdaApi.Map(app);
+        var root = new RootDispatcher();
+        IamApi.Map(root);
+        StsApi.Map(root);
+        root.MapTo(app);
         InvokeApi.Map(app);
         RuntimeApi.Map(app, $"*:{runtimeApiPort}");
         app.Services.GetRequiredService<SandboxLauncher>().Prepare();

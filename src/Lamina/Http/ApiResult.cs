@@ -88,6 +88,6 @@ internal abstract class ApiResult
 
         public override int StatusCode => error.StatusCode;
 
-        public override Task WriteAsync(ApiCall call) => AwsErrorWriter.WriteAsync(call.Http, call.Operation.Protocol, error);
+        public override Task WriteAsync(ApiCall call) => AwsErrorWriter.WriteAsync(call.Http, call.Operation, error);
     }
 }
