@@ -136,6 +136,8 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton(options.Async ?? new Core.Async.AsyncOptions());
         services.AddSingleton<Core.Async.AsyncInvokeService>();
         services.AddSingleton<Core.Async.AsyncProcessor>();
+        services.AddSingleton<Core.Durable.DurableEngine>();
+        services.AddHostedService<DurableRetention>();
         services.AddSingleton<AsyncPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<AsyncPoller>());
 
@@ -144,6 +146,7 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         app.UseMiddleware<FrontDoor>();
         app.MapGet("/health", () => Results.Json(new HealthStatus("ok"), HostJson.Default.HealthStatus));
         LambdaApi.Map(app);
+        LambdaApi.MapDurable(app);
         var root = new RootDispatcher();
         IamApi.Map(root);
         StsApi.Map(root);
