@@ -125,7 +125,8 @@ export const atMostOnce = withDurableExecution(async (event, context) => {
     }, { semantics: StepSemantics.AtMostOncePerRetry, retryStrategy: () => ({ shouldRetry: false }) });
     return { interrupted: false };
   } catch (error) {
-    return { interrupted: true, name: error.name };
+    // The SDK wraps the StepInterruptedError it recorded; its cause carries the original type.
+    return { interrupted: true, name: error.name, cause: error.cause?.name };
   }
 });
 
