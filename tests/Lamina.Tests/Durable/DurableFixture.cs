@@ -38,7 +38,7 @@ public sealed class DurableFixture : LaminaFixture
     }
 
     /// <summary>Creates (once) a durable function running export <paramref name="handler"/>.</summary>
-    public async Task<string> FunctionAsync(string handler, int executionTimeout = 120, string? name = null)
+    public async Task<string> FunctionAsync(string handler, int executionTimeout = 120, string? name = null, string role = Role)
     {
         name ??= $"durable-{handler}";
         await _create.WaitAsync();
@@ -62,7 +62,7 @@ public sealed class DurableFixture : LaminaFixture
                 {
                     FunctionName = name,
                     Runtime = "nodejs20.x",
-                    Role,
+                    Role = role,
                     Handler = $"index.{handler}",
                     Code = new { ZipFile = Convert.ToBase64String(Zip) },
                     MemorySize = 512,
@@ -79,6 +79,9 @@ public sealed class DurableFixture : LaminaFixture
 
         return name;
     }
+
+    /// <summary>Creates a role Lambda can assume with the basic execution policy and, optionally, an inline policy.</summary>
+    public Task RoleAsync(string name, string? inlinePolicy) => TestRoles.EnsureLambdaRoleAsync(Server, name: name, inlinePolicy: inlinePolicy);
 
     public static string Escape(string arn) => Uri.EscapeDataString(arn);
 
