@@ -20,7 +20,7 @@ public sealed class DurableFixture : LaminaFixture
     /// <summary>The handler file and the SDK's ES-module build; @aws-sdk/client-lambda comes from the runtime, as on AWS.</summary>
     public byte[] Zip => _zip ??= BuildZip();
 
-    private static byte[] BuildZip()
+    public static byte[] BuildZip()
     {
         var root = ProcessRunner.RepoRoot;
         var sdk = Path.Combine(root, "tests", "e2e", "node_modules", "@aws", "durable-execution-sdk-js");

@@ -150,3 +150,27 @@ export const survivor = withDurableExecution(async (event, context) => {
   });
   return { first, second };
 });
+
+/** Reports every step run to a witness outside Lamina (event.sink), for the kill -9 test. */
+export const crashy = withDurableExecution(async (event, context) => {
+  const report = (step, phase) => fetch(event.sink, {
+    method: 'POST',
+    body: JSON.stringify({ execution: event.id, step, phase, t: Date.now() }),
+  });
+  const first = await context.step('before', async () => {
+    await report('before', 'start');
+    return 1;
+  });
+  await context.wait({ seconds: event.waitSeconds });
+  const second = await context.step('slow-step', async () => {
+    await report('slow-step', 'start');
+    await new Promise((resolve) => setTimeout(resolve, event.stepSeconds * 1000));
+    await report('slow-step', 'end');
+    return 2;
+  });
+  const third = await context.step('after', async () => {
+    await report('after', 'start');
+    return 3;
+  });
+  return { id: event.id, sum: first + second + third };
+});
