@@ -32,7 +32,7 @@ public interface IDurableContext
     /// <summary>A step without a result.</summary>
     Task StepAsync(string? name, Func<IStepContext, Task> fn, StepConfig? config = null);
 
-    /// <summary>Suspends for <paramref name="duration"/> (whole seconds, at least 1) without holding an invocation.</summary>
+    /// <summary>Suspends for <paramref name="duration"/> (rounded up to whole seconds; 1 s to 366 days) without holding an invocation.</summary>
     Task WaitAsync(string? name, TimeSpan duration);
 
     /// <summary>Creates a callback; its result is the raw string the sender posts.</summary>

@@ -67,7 +67,7 @@ internal sealed partial class DurableContext
 
             if (recorded.ContextDetails?.ReplayChildren == true)
             {
-                var replayed = new DurableContext(_state, stepId, ReplayMode.ReplaySucceededContext, serializer);
+                var replayed = new DurableContext(_state, stepId, ReplayMode.ReplaySucceededContext, Serializer);
                 var rebuilt = await ActiveScope.RunAsync(new ActiveScope(stepId, replayed, IsStep: false), () => fn(replayed));
                 var again = await _state.SafeSerializeAsync(serializer, rebuilt, stepId, name);
                 return (await _state.SafeDeserializeAsync<T>(serializer, again, stepId, name))!;
@@ -82,7 +82,8 @@ internal sealed partial class DurableContext
         }
 
         var mode = recorded is not null && _state.Get(stepId + "-1") is not null ? ReplayMode.Replay : ReplayMode.Execution;
-        var child = new DurableContext(_state, stepId, mode, serializer);
+        // The child's own operations use this context's default serializer; options.Serializer is for the child's result only.
+        var child = new DurableContext(_state, stepId, mode, Serializer);
         T result;
         try
         {

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -22,9 +23,15 @@ public sealed class JsonDurableSerializer : IDurableSerializer
     /// <summary>The options in use (read-only).</summary>
     public JsonSerializerOptions Options { get; }
 
-    /// <summary>Web defaults with the reflection resolver: what <see cref="Default"/> uses.</summary>
-    public static JsonSerializerOptions CreateDefaultOptions() =>
-        new(JsonSerializerDefaults.Web) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+    /// <summary>
+    /// Web defaults with the reflection resolver and relaxed escaping (quotes as <c>\"</c>, not <c>\u0022</c>, as
+    /// <c>JSON.stringify</c> and the Lambda serializers write them): what <see cref="Default"/> uses.
+    /// </summary>
+    public static JsonSerializerOptions CreateDefaultOptions() => new(JsonSerializerDefaults.Web)
+    {
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public ValueTask<string?> SerializeAsync<T>(T value, SerdesContext context, CancellationToken cancellationToken) =>
         ValueTask.FromResult<string?>(Serialize(value));
