@@ -36,7 +36,7 @@ public sealed class DurableHandler<TIn, TOut>
         var invocation = await JsonSerializer.DeserializeAsync(input, DurableWireJsonContext.Default.DurableExecutionInvocationInput)
             ?? throw new InvalidOperationException("The invocation event is empty.");
         var output = await HandleAsync(invocation, context, CancellationToken.None);
-        return new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(output, DurableWireJsonContext.Default.DurableExecutionInvocationOutput));
+        return new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(output, DurableWireJsonContext.Relaxed.DurableExecutionInvocationOutput));
     }
 
     public Task<DurableExecutionInvocationOutput> HandleAsync(DurableExecutionInvocationInput input, ILambdaContext context) =>

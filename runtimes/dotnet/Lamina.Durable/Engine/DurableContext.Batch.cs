@@ -16,8 +16,8 @@ internal sealed partial class DurableContext
             items.Add(new BatchItemSpec<T>($"parallel-branch-{i}", branches[i].Name, i, branches[i].Func));
         }
 
-        return RunBatchAsync(name, items, OperationSubType.Parallel, OperationSubType.ParallelBranch, parallel: true,
-            config?.MaxConcurrency, config?.CompletionConfig, config?.ItemSerializer);
+        return Resume(RunBatchAsync(name, items, OperationSubType.Parallel, OperationSubType.ParallelBranch, parallel: true,
+            config?.MaxConcurrency, config?.CompletionConfig, config?.ItemSerializer));
     }
 
     public Task<BatchResult<TResult>> MapAsync<TItem, TResult>(string? name, IReadOnlyList<TItem> items,
@@ -33,8 +33,8 @@ internal sealed partial class DurableContext
             specs.Add(new BatchItemSpec<TResult>($"map-item-{i}", config?.ItemNamer?.Invoke(item, i), i, c => fn(c, item, index)));
         }
 
-        return RunBatchAsync(name, specs, OperationSubType.Map, OperationSubType.MapIteration, parallel: false,
-            config?.MaxConcurrency, config?.CompletionConfig, config?.ItemSerializer);
+        return Resume(RunBatchAsync(name, specs, OperationSubType.Map, OperationSubType.MapIteration, parallel: false,
+            config?.MaxConcurrency, config?.CompletionConfig, config?.ItemSerializer));
     }
 
     /// <summary>One CONTEXT (Parallel or Map) whose children are one CONTEXT per item (ParallelBranch or MapIteration).</summary>
@@ -143,6 +143,12 @@ internal sealed partial class DurableContext
                 {
                     _ = RunItemAsync(nextSpec, nextStepId);
                 }
+            }
+
+            if (!finished)
+            {
+                // The batch's own code waits for its items again.
+                _state.Release(ActiveScope.Current);
             }
         }
 

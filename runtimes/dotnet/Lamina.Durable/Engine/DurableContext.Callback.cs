@@ -3,10 +3,10 @@ namespace Lamina.Durable;
 internal sealed partial class DurableContext
 {
     public Task<DurableCallback<string>> CreateCallbackAsync(string? name, CallbackConfig? config = null) =>
-        CreateCallbackCoreAsync<string>(name, config?.Timeout, config?.HeartbeatTimeout, config?.Serializer ?? PassThroughSerializer.Instance);
+        Resume(CreateCallbackCoreAsync<string>(name, config?.Timeout, config?.HeartbeatTimeout, config?.Serializer ?? PassThroughSerializer.Instance));
 
     public Task<DurableCallback<T>> CreateCallbackAsync<T>(string? name, CallbackConfig? config = null) =>
-        CreateCallbackCoreAsync<T>(name, config?.Timeout, config?.HeartbeatTimeout, config?.Serializer ?? _state.Settings.PlainJson);
+        Resume(CreateCallbackCoreAsync<T>(name, config?.Timeout, config?.HeartbeatTimeout, config?.Serializer ?? _state.Settings.PlainJson));
 
     /// <remarks>
     /// (1) A final status in history: the callback's outcome is known; its id still comes from history. (2) New: START
@@ -56,14 +56,17 @@ internal sealed partial class DurableContext
         }
 
         return new DurableCallback<T>(callbackId, completed
-            ? () => CallbackOutcomeAsync<T>(stepId, name, serializer)
-            : async () =>
-            {
-                _state.MarkAwaited(stepId);
-                await _state.WaitForStatusChangeAsync(stepId);
-                _state.MarkState(stepId, OperationSubType.Callback, LifecycleState.Completed);
-                return await CallbackOutcomeAsync<T>(stepId, name, serializer);
-            });
+            ? () => Resume(CallbackOutcomeAsync<T>(stepId, name, serializer))
+            : () => Resume(AwaitCallbackAsync<T>(stepId, name, serializer)));
+    }
+
+    private async Task<T> AwaitCallbackAsync<T>(string stepId, string? name, IDurableSerializer serializer)
+    {
+        _state.Release(ActiveScope.Current);
+        _state.MarkAwaited(stepId);
+        await _state.WaitForStatusChangeAsync(stepId);
+        _state.MarkState(stepId, OperationSubType.Callback, LifecycleState.Completed);
+        return await CallbackOutcomeAsync<T>(stepId, name, serializer);
     }
 
     private async Task<T> CallbackOutcomeAsync<T>(string stepId, string? name, IDurableSerializer serializer)
@@ -90,9 +93,12 @@ internal sealed partial class DurableContext
     }
 
     public Task<string> WaitForCallbackAsync(string? name, Func<string, IStepContext, Task> submitter, WaitForCallbackConfig? config = null) =>
-        WaitForCallbackCoreAsync(name, submitter, config);
+        Resume(WaitForCallbackCoreAsync(name, submitter, config));
 
-    public async Task<T> WaitForCallbackAsync<T>(string? name, Func<string, IStepContext, Task> submitter, WaitForCallbackConfig? config = null)
+    public Task<T> WaitForCallbackAsync<T>(string? name, Func<string, IStepContext, Task> submitter, WaitForCallbackConfig? config = null) =>
+        Resume(WaitForCallbackTypedAsync<T>(name, submitter, config));
+
+    private async Task<T> WaitForCallbackTypedAsync<T>(string? name, Func<string, IStepContext, Task> submitter, WaitForCallbackConfig? config = null)
     {
         var raw = await WaitForCallbackCoreAsync(name, submitter, config);
         var serializer = config?.Serializer ?? _state.Settings.PlainJson;

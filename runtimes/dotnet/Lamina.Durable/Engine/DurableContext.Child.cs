@@ -18,9 +18,9 @@ internal sealed partial class DurableContext
     {
         ArgumentNullException.ThrowIfNull(fn);
         var summary = config?.SummaryGenerator;
-        return RunChildCoreAsync<T>(name, child => fn(child), new ChildOptions<T>(
+        return Resume(RunChildCoreAsync<T>(name, child => fn(child), new ChildOptions<T>(
             config?.SubType ?? OperationSubType.RunInChildContext, config?.Serializer,
-            summary is null ? null : value => summary(value), null));
+            summary is null ? null : value => summary(value), null)));
     }
 
     private async Task<T> RunChildCoreAsync<T>(string? name, Func<DurableContext, Task<T>> fn, ChildOptions<T> options)
@@ -68,7 +68,17 @@ internal sealed partial class DurableContext
             if (recorded.ContextDetails?.ReplayChildren == true)
             {
                 var replayed = new DurableContext(_state, stepId, ReplayMode.ReplaySucceededContext, Serializer);
-                var rebuilt = await ActiveScope.RunAsync(new ActiveScope(stepId, replayed, IsStep: false), () => fn(replayed));
+                var replayScope = new ActiveScope(stepId, replayed, IsStep: false);
+                T rebuilt;
+                try
+                {
+                    rebuilt = await ActiveScope.RunAsync(replayScope, () => fn(replayed));
+                }
+                finally
+                {
+                    _state.Release(replayScope);
+                }
+
                 var again = await _state.SafeSerializeAsync(serializer, rebuilt, stepId, name);
                 return (await _state.SafeDeserializeAsync<T>(serializer, again, stepId, name))!;
             }
@@ -84,10 +94,11 @@ internal sealed partial class DurableContext
         var mode = recorded is not null && _state.Get(stepId + "-1") is not null ? ReplayMode.Replay : ReplayMode.Execution;
         // The child's own operations use this context's default serializer; options.Serializer is for the child's result only.
         var child = new DurableContext(_state, stepId, mode, Serializer);
+        var childScope = new ActiveScope(stepId, child, IsStep: false);
         T result;
         try
         {
-            result = await ActiveScope.RunAsync(new ActiveScope(stepId, child, IsStep: false), () => fn(child));
+            result = await ActiveScope.RunAsync(childScope, () => fn(child));
         }
         catch (DurableUnrecoverableException unrecoverable)
         {
@@ -99,6 +110,12 @@ internal sealed partial class DurableContext
             _state.MarkAncestorFinished(stepId);
             _ = _state.CheckpointAsync(stepId, Update(stepId, OperationType.Context, options.SubType, OperationAction.Fail, name) with { Error = errorObject });
             throw MapChildError(DurableOperationException.FromErrorObject(errorObject), options);
+        }
+        finally
+        {
+            // The child's code is done; the caller's code resumes next.
+            _state.Release(childScope);
+            _state.Lease(ActiveScope.Current);
         }
 
         _state.MarkAncestorFinished(stepId);

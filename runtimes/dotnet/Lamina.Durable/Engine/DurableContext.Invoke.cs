@@ -6,7 +6,10 @@ internal sealed partial class DurableContext
     /// START (awaited) carries the serialized input and <c>ChainedInvokeOptions{FunctionName, TenantId}</c>; the
     /// service runs the target and reports SUCCEEDED, FAILED, TIMED_OUT or STOPPED.
     /// </remarks>
-    public async Task<TResult> InvokeAsync<TPayload, TResult>(string? name, string functionName, TPayload payload, InvokeConfig? config = null)
+    public Task<TResult> InvokeAsync<TPayload, TResult>(string? name, string functionName, TPayload payload, InvokeConfig? config = null) =>
+        Resume(InvokeCoreAsync<TPayload, TResult>(name, functionName, payload, config));
+
+    private async Task<TResult> InvokeCoreAsync<TPayload, TResult>(string? name, string functionName, TPayload payload, InvokeConfig? config)
     {
         ArgumentException.ThrowIfNullOrEmpty(functionName);
         ValidateName(name);

@@ -5,17 +5,17 @@ internal sealed partial class DurableContext
     public async Task StepAsync(string? name, Func<IStepContext, Task> fn, StepConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        await StepCoreAsync<object?>(name, async s =>
+        await Resume(StepCoreAsync<object?>(name, async s =>
         {
             await fn(s);
             return null;
-        }, config, hasResult: false);
+        }, config, hasResult: false));
     }
 
     public Task<T> StepAsync<T>(string? name, Func<IStepContext, Task<T>> fn, StepConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        return StepCoreAsync(name, fn, config, hasResult: true)!;
+        return Resume(StepCoreAsync(name, fn, config, hasResult: true))!;
     }
 
     /// <remarks>

@@ -2,7 +2,9 @@ namespace Lamina.Durable;
 
 internal sealed partial class DurableContext
 {
-    public async Task WaitAsync(string? name, TimeSpan duration)
+    public Task WaitAsync(string? name, TimeSpan duration) => Resume(WaitCoreAsync(name, duration));
+
+    private async Task WaitCoreAsync(string? name, TimeSpan duration)
     {
         ValidateName(name);
         var seconds = WholeSeconds(duration, nameof(duration));

@@ -8,7 +8,10 @@ internal sealed partial class DurableContext
     /// the state; again → RETRY with <c>Payload</c> = state and the delay, suspend until READY, poll again. A throwing
     /// check or strategy → FAIL.
     /// </remarks>
-    public async Task<TState> WaitForConditionAsync<TState>(string? name, Func<TState, IStepContext, Task<TState>> check, WaitForConditionConfig<TState> config)
+    public Task<TState> WaitForConditionAsync<TState>(string? name, Func<TState, IStepContext, Task<TState>> check, WaitForConditionConfig<TState> config) =>
+        Resume(WaitForConditionCoreAsync(name, check, config));
+
+    private async Task<TState> WaitForConditionCoreAsync<TState>(string? name, Func<TState, IStepContext, Task<TState>> check, WaitForConditionConfig<TState> config)
     {
         ArgumentNullException.ThrowIfNull(check);
         ArgumentNullException.ThrowIfNull(config);

@@ -53,6 +53,7 @@ internal sealed partial class DurableContext : IDurableContext
     /// </summary>
     private string? BeginOperation(string operationName)
     {
+        _state.Release(ActiveScope.Current);
         if (!ValidateContextUsage(operationName))
         {
             return null;
@@ -80,6 +81,33 @@ internal sealed partial class DurableContext : IDurableContext
         }
 
         return stepId;
+    }
+
+    /// <summary>Hands an operation's outcome back to the calling code under a resume lease (see <see cref="ExecutionState.Lease"/>).</summary>
+    private async Task<T> Resume<T>(Task<T> operation)
+    {
+        var scope = ActiveScope.Current;
+        try
+        {
+            return await operation;
+        }
+        finally
+        {
+            _state.Lease(scope);
+        }
+    }
+
+    private async Task Resume(Task operation)
+    {
+        var scope = ActiveScope.Current;
+        try
+        {
+            await operation;
+        }
+        finally
+        {
+            _state.Lease(scope);
+        }
     }
 
     /// <summary>After an operation returned its recorded result: stop replaying when history has nothing further.</summary>

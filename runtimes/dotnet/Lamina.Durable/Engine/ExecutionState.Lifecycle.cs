@@ -28,9 +28,18 @@ internal sealed partial class ExecutionState
     private static readonly TimeSpan ExtendedPollCeiling = TimeSpan.FromSeconds(60);
     private const int PollsBeforeExtendedCeiling = 95;
 
+    /// <summary>How long user code handed a result may run before its next durable call and still hold off suspension.</summary>
+    private static readonly TimeSpan MaxResumeLease = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long suspension waits for a busy thread pool (code that may be about to call the SDK) to go quiet.</summary>
+    private static readonly TimeSpan MaxQuiescenceWait = TimeSpan.FromSeconds(1);
+
+    private long _terminationScheduledAt;
+
     private readonly Dictionary<string, Tracked> _tracked = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _stepIdByHash = new(StringComparer.Ordinal);
     private readonly HashSet<string> _finishedAncestors = new(StringComparer.Ordinal);
+    private readonly Dictionary<ActiveScope, long> _leases = new(ReferenceEqualityComparer.Instance);
     private ITimer? _terminationTimer;
     private TerminationReason? _terminationReason;
     private bool _disposed;
@@ -112,6 +121,66 @@ internal sealed partial class ExecutionState
             StartPollTimer(op, op.EndTimestamp);
             return op.Resolver.Task;
         }
+    }
+
+    /// <summary>
+    /// An operation is handing its outcome back to the code of <paramref name="scope"/>. Until that code makes its
+    /// next durable call (or its function ends), at most <see cref="MaxResumeLease"/>, the invocation does not
+    /// suspend. JavaScript gets this for free (timers cannot fire while resumed code runs); here the continuation
+    /// runs on the thread pool, concurrently with the suspension timer.
+    /// </summary>
+    public void Lease(ActiveScope? scope)
+    {
+        if (scope is null || scope.IsStep)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _leases[scope] = Time.GetTimestamp();
+        }
+    }
+
+    /// <summary>The scope's code reached the SDK again, or finished.</summary>
+    public void Release(ActiveScope? scope)
+    {
+        if (scope is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_leases.Remove(scope))
+            {
+                CheckAndTerminate();
+            }
+        }
+    }
+
+    private bool HasLiveLease()
+    {
+        List<ActiveScope>? expired = null;
+        var live = false;
+        foreach (var (scope, since) in _leases)
+        {
+            if (Time.GetElapsedTime(since) < MaxResumeLease)
+            {
+                live = true;
+            }
+            else
+            {
+                (expired ??= []).Add(scope);
+            }
+        }
+
+        foreach (var scope in expired ?? [])
+        {
+            _leases.Remove(scope);
+        }
+
+        return live;
     }
 
     public void MarkAncestorFinished(string stepId)
@@ -266,6 +335,7 @@ internal sealed partial class ExecutionState
 
         AbortTermination();
         _terminationReason = reason;
+        _terminationScheduledAt = Time.GetTimestamp();
         _terminationTimer = Time.CreateTimer(_ =>
         {
             lock (_gate)
@@ -273,6 +343,12 @@ internal sealed partial class ExecutionState
                 if (_disposed || ShouldTerminate() is null)
                 {
                     AbortTermination();
+                    return;
+                }
+
+                if (HasLiveLease() || (ThreadPoolBusy() && Time.GetElapsedTime(_terminationScheduledAt) < MaxQuiescenceWait))
+                {
+                    _terminationTimer?.Change(TerminationCooldown, Timeout.InfiniteTimeSpan);
                     return;
                 }
 
@@ -287,6 +363,17 @@ internal sealed partial class ExecutionState
 
             Termination.Terminate(reason);
         }, null, TerminationCooldown, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Work queued or running besides this timer callback: possibly a branch that was preempted between two SDK
+    /// calls. A JavaScript timer cannot fire in such a gap; a .NET one can, so suspension waits for quiet.
+    /// </summary>
+    private static bool ThreadPoolBusy()
+    {
+        ThreadPool.GetMaxThreads(out var maxWorkers, out _);
+        ThreadPool.GetAvailableThreads(out var availableWorkers, out _);
+        return ThreadPool.PendingWorkItemCount > 0 || maxWorkers - availableWorkers > 1;
     }
 
     private void AbortTermination()

@@ -47,7 +47,7 @@ public sealed class LambdaDurableExecutionClient : IDurableExecutionClient, IDis
         ArgumentNullException.ThrowIfNull(request);
         var body = JsonSerializer.SerializeToUtf8Bytes(
             new CheckpointBody(request.CheckpointToken, request.Updates, request.ClientToken ?? Guid.NewGuid().ToString()),
-            DurableWireJsonContext.Default.CheckpointBody);
+            DurableWireJsonContext.Relaxed.CheckpointBody);
         var url = new Uri($"{_base}/2025-12-01/durable-executions/{Uri.EscapeDataString(request.DurableExecutionArn)}/checkpoint");
         using var response = await SendAsync(HttpMethod.Post, url, body, cancellationToken);
         return await JsonSerializer.DeserializeAsync(await response.Content.ReadAsStreamAsync(cancellationToken),

@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Lamina.Durable;
@@ -11,4 +13,13 @@ namespace Lamina.Durable;
 [JsonSerializable(typeof(GetDurableExecutionStateResponse))]
 [JsonSerializable(typeof(ErrorObject))]
 [JsonSerializable(typeof(CheckpointBody))]
-internal sealed partial class DurableWireJsonContext : JsonSerializerContext;
+internal sealed partial class DurableWireJsonContext : JsonSerializerContext
+{
+    /// <summary>The same shapes with relaxed escaping, as the Lambda serializers and <c>JSON.stringify</c> write quotes (<c>\"</c>).</summary>
+    public static DurableWireJsonContext Relaxed { get; } = new(new JsonSerializerOptions
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PropertyNameCaseInsensitive = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -67,7 +67,7 @@ public sealed class BatchTests
                 c => c.StepAsync("ok", _ => Task.FromResult(Interlocked.Increment(ref runs))),
                 c => c.StepAsync<int>("bad", _ => throw new FormatException("nope"), new StepConfig { RetryStrategy = RetryPresets.NoRetry }),
             ], new ParallelConfig { MaxConcurrency = 1 });
-            await ctx.WaitAsync(null, TimeSpan.FromSeconds(1));
+            await ctx.WaitAsync(null, TimeSpan.FromHours(1));
             return $"{result.CompletionReason}:{result.SuccessCount}/{result.FailureCount}:{result.Status}";
         });
 
@@ -90,7 +90,7 @@ public sealed class BatchTests
                 Interlocked.Increment(ref runs);
                 return Task.FromResult(new string((char)('a' + item), 100 * 1024));
             }));
-            await ctx.WaitAsync(null, TimeSpan.FromSeconds(1));
+            await ctx.WaitAsync(null, TimeSpan.FromHours(1));
             return result.GetResults().Sum(s => s.Length);
         });
 

@@ -17,7 +17,7 @@ public sealed class ContextTests
                 Interlocked.Increment(ref innerRuns);
                 return Task.FromResult(big);
             }));
-            await ctx.WaitAsync("pause", TimeSpan.FromSeconds(5));
+            await ctx.WaitAsync("pause", TimeSpan.FromHours(1));
             return text.Length;
         });
 
@@ -45,7 +45,7 @@ public sealed class ContextTests
                 Interlocked.Increment(ref runs);
                 return await child.StepAsync("inner", _ => Task.FromResult("v"));
             });
-            await ctx.WaitAsync(null, TimeSpan.FromSeconds(1));
+            await ctx.WaitAsync(null, TimeSpan.FromHours(1));
             return value;
         });
 
@@ -75,7 +75,7 @@ public sealed class ContextTests
                 outcome = $"{e.Message}/{e.RecordedErrorType}";
             }
 
-            await ctx.WaitAsync(null, TimeSpan.FromSeconds(1));
+            await ctx.WaitAsync(null, TimeSpan.FromHours(1));
             return outcome;
         });
 
@@ -138,7 +138,7 @@ public sealed class ContextTests
         var handler = DurableHarness.Wrap<object, string>(service, async (_, ctx) =>
         {
             await ctx.StepAsync(version == 1 ? "charge" : "refund", _ => Task.FromResult(1));
-            await ctx.WaitAsync(null, TimeSpan.FromSeconds(1));
+            await ctx.WaitAsync(null, TimeSpan.FromHours(1));
             return "ok";
         });
 
@@ -161,7 +161,7 @@ public sealed class ContextTests
         {
             if (version == 1)
             {
-                await ctx.WaitAsync("x", TimeSpan.FromSeconds(1));
+                await ctx.WaitAsync("x", TimeSpan.FromHours(1));
             }
             else
             {
@@ -197,7 +197,7 @@ public sealed class ContextTests
                 });
             }
 
-            await ctx.WaitAsync(null, TimeSpan.FromSeconds(1));
+            await ctx.WaitAsync(null, TimeSpan.FromHours(1));
             return sum;
         });
 

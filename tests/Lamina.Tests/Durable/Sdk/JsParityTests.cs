@@ -56,7 +56,8 @@ public sealed class JsParityTests
             return "done";
         });
 
-        var output = await handler.InvokeAsync(service);
+        // Under 3 s left: the 2 s wait is never polled, so the invocation suspends as the recorded one did.
+        var output = await handler.InvokeAsync(service, new TestLambdaContext(TimeSpan.FromSeconds(2.5)));
 
         using var fixture = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Durable", "Sdk", "Fixtures", "js-updates.json")));
         Assert.Equal(fixture.RootElement.GetProperty("output").GetProperty("Status").GetString(), output.Status.ToString());
