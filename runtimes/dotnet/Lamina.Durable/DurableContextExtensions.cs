@@ -18,6 +18,14 @@ public static class DurableContextExtensions
         return context.StepAsync(name, _ => fn(), config);
     }
 
+    /// <summary>A named step without a result whose function needs no step context.</summary>
+    public static Task StepAsync(this IDurableContext context, string? name, Func<Task> fn, StepConfig? config = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(fn);
+        return context.StepAsync(name, _ => fn(), config);
+    }
+
     /// <summary>A named step around synchronous code (a clock read, a GUID, a random number).</summary>
     public static Task<T> StepAsync<T>(this IDurableContext context, string? name, Func<T> fn, StepConfig? config = null)
     {

@@ -125,6 +125,26 @@ public sealed class StepTests
     }
 
     [Fact]
+    public async Task StepExtensions_TaskReturningLambda_IsAStepWithoutResult()
+    {
+        var service = new InMemoryDurableService();
+        var sent = 0;
+        var handler = DurableHarness.Wrap<object, int>(service, async (_, ctx) =>
+        {
+            await ctx.StepAsync("send", async () =>
+            {
+                await Task.Yield();
+                Interlocked.Increment(ref sent);
+            });
+            return await ctx.StepAsync("sync", () => 5);
+        });
+
+        Assert.Equal("5", (await handler.InvokeAsync(service)).Result);
+        Assert.Equal(1, sent);
+        Assert.Null(service.UpdatesFor("1").Single(u => u.Action == "SUCCEED").Payload);
+    }
+
+    [Fact]
     public void RetryPresets_Default_SixAttemptsFiveSecondsDoublingToSixtyFullJitterWholeSeconds()
     {
         var error = new InvalidOperationException("x");
