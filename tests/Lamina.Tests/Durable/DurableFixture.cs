@@ -80,6 +80,25 @@ public sealed class DurableFixture : LaminaFixture
         return name;
     }
 
+    /// <summary>Creates a durable function from any package (the .NET tests deploy a published project).</summary>
+    public async Task CreateAsync(string name, string runtime, string handler, byte[] zip, int executionTimeout = 120)
+    {
+        await FunctionAsync("double", name: "durable-role-holder");
+        using var client = Client();
+        var created = await client.PostAsync("/2015-03-31/functions", new
+        {
+            FunctionName = name,
+            Runtime = runtime,
+            Role,
+            Handler = handler,
+            Code = new { ZipFile = Convert.ToBase64String(zip) },
+            MemorySize = 512,
+            Timeout = 30,
+            DurableConfig = new { ExecutionTimeout = executionTimeout, RetentionPeriodInDays = 1 },
+        });
+        Assert.True(created.Status == 201, created.ToString());
+    }
+
     /// <summary>Creates a role Lambda can assume with the basic execution policy and, optionally, an inline policy.</summary>
     public Task RoleAsync(string name, string? inlinePolicy) => TestRoles.EnsureLambdaRoleAsync(Server, name: name, inlinePolicy: inlinePolicy);
 
