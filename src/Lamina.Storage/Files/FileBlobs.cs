@@ -1,5 +1,5 @@
 using Lamina.Core.Code;
-using Lamina.Core.Native;
+using Lamina.Core.Storage;
 
 namespace Lamina.Storage.Files;
 
@@ -8,28 +8,8 @@ internal sealed class FileBlobs(string root) : IBlobFiles
 {
     private string PathOf(string id) => Path.Combine(root, id[..2], id);
 
-    public async Task WriteAsync(string id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
-    {
-        var path = PathOf(id);
-        var dir = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(dir);
-        var tmp = path + ".tmp";
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Options = FileOptions.Asynchronous,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        await using (var stream = new FileStream(tmp, options))
-        {
-            await stream.WriteAsync(content, cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(tmp, path);
-        Posix.FsyncDirectory(dir);
-    }
+    public Task WriteAsync(string id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        DurableFile.WriteAsync(PathOf(id), content, overwrite: false, cancellationToken);
 
     public Task<byte[]> ReadAsync(string id, CancellationToken cancellationToken) => File.ReadAllBytesAsync(PathOf(id), cancellationToken);
 

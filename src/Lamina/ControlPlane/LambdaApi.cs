@@ -66,7 +66,7 @@ internal static partial class LambdaApi
             RemoveLayerVersionPermission);
 
         app.MapMethods(CodeUrlSigner.PathPrefix + "{BlobId}", ["GET"], context => Run(context, DownloadCode))
-            .WithMetadata(new ApiOperation("lambda", "GetCode") { Internal = true });
+            .WithMetadata(new ApiOperation("lambda", "GetCode") { Internal = true, Audit = Core.Audit.AuditCategory.None });
     }
 
     private static void Route(IEndpointRouteBuilder app, string method, string pattern, string operation, Func<ApiCall, Task<ApiResult>> handler,

@@ -18,6 +18,9 @@ internal sealed class DataDirectory(string root)
 
     public string Config => Path.Combine(Root, "config");
 
+    /// <summary>Audit log files and signed digests (<c>audit/BUCKET/AWSLogs/...</c>).</summary>
+    public string Audit => Path.Combine(Root, "audit");
+
     public static string DefaultRoot =>
         Environment.GetEnvironmentVariable("LAMINA_DATA_DIR") is { Length: > 0 } dir
             ? dir
