@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace Lamina.Core.Audit;
@@ -110,6 +109,4 @@ internal static class DigestDocument
 
     private static void WriteTimeOrNull(Utf8JsonWriter json, string name, DateTimeOffset? value) =>
         WriteStringOrNull(json, name, value is { } time ? AuditFiles.TimeText(time) : null);
-
-    public static string Utf8(byte[] content) => Encoding.UTF8.GetString(content);
 }

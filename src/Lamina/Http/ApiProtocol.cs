@@ -47,12 +47,18 @@ internal sealed record ApiOperation(string Service, string Name, long MaxBodyByt
     /// </summary>
     public bool AuditBody { get; init; } = true;
 
-    /// <summary>Whether a successful, not read-only call's response goes into <c>responseElements</c> (redacted).</summary>
-    public bool AuditResponse { get; init; } = true;
+    /// <summary>
+    /// Whether a successful call's response goes into <c>responseElements</c> (redacted). By default yes for calls
+    /// that change something, and for STS, whose answer names the access key it issued (as CloudTrail records it).
+    /// </summary>
+    public bool AuditResponse { get; init; } = Service == "sts" || !IsReadName(Name);
 
     /// <summary>CloudTrail's <c>readOnly</c>: by default true for Get*, List*, Describe* and Lookup* operations.</summary>
-    public bool ReadOnly { get; init; } = Name.StartsWith("Get", StringComparison.Ordinal) || Name.StartsWith("List", StringComparison.Ordinal)
-        || Name.StartsWith("Describe", StringComparison.Ordinal) || Name.StartsWith("Lookup", StringComparison.Ordinal);
+    public bool ReadOnly { get; init; } = IsReadName(Name);
+
+    private static bool IsReadName(string name) =>
+        name.StartsWith("Get", StringComparison.Ordinal) || name.StartsWith("List", StringComparison.Ordinal)
+        || name.StartsWith("Describe", StringComparison.Ordinal) || name.StartsWith("Lookup", StringComparison.Ordinal);
 
     /// <summary>CloudTrail's <c>eventSource</c>, e.g. <c>lambda.amazonaws.com</c>.</summary>
     public string EventSource => $"{Service}.amazonaws.com";

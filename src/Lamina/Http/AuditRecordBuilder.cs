@@ -15,7 +15,7 @@ namespace Lamina.Http;
 /// <remarks>
 /// One record per receiving account: the caller's, plus the owner of each resource the call was authorized
 /// to use in another account (<see cref="AuditScope.Recipient"/>); the copies share <c>sharedEventID</c>.
-/// Read-only calls record no responseElements, as CloudTrail does. Parameters over
+/// Read-only calls record no responseElements (STS's excepted), as CloudTrail does. Parameters over
 /// <see cref="MaxParametersBytes"/> are replaced by a note of their size, so a huge junk body cannot bloat the trail.
 /// </remarks>
 internal static class AuditRecordBuilder
@@ -232,12 +232,12 @@ internal static class AuditRecordBuilder
         }
     }
 
-    /// <summary>The redacted response of a successful call that changed something, plus handler additions.</summary>
+    /// <summary>The redacted response of a successful call (<see cref="ApiOperation.AuditResponse"/>), plus handler additions.</summary>
     private static byte[]? ResponseElements(ApiCall call)
     {
         var operation = call.Operation;
         var extra = call.Audit.ResponseElements;
-        var whole = !operation.ReadOnly && operation.AuditResponse && call.Result is not null;
+        var whole = operation.AuditResponse && call.Result is not null;
         if (!whole && extra.Count == 0)
         {
             return null;
