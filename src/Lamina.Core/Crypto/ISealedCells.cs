@@ -29,6 +29,9 @@ internal enum SealedKind
 
     /// <summary>A checkpoint reply kept for ClientToken replay; AccountId holds the execution ARN, Id the client token.</summary>
     DurableCheckpoint,
+
+    /// <summary>An audit digest signing key's private half; Id is the key's fingerprint.</summary>
+    AuditSigningKey,
 }
 
 /// <summary>One sealed value where it is stored.</summary>

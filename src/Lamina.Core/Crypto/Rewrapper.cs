@@ -77,6 +77,7 @@ internal sealed class Rewrapper(IStore store, Envelope envelope, CodeStore code)
         SealedKind.DurableOperation => OperationState.Context(cell.AccountId, cell.Id),
         SealedKind.DurableHistoryEvent => DurableEngine.HistoryContext(cell.AccountId, cell.Version),
         SealedKind.DurableCheckpoint => DurableExecutionRecord.Context(cell.AccountId, "checkpoint:" + cell.Id),
+        SealedKind.AuditSigningKey => Audit.AuditSigner.SealContext(cell.Id),
         _ => throw new ArgumentOutOfRangeException(nameof(cell), cell.Kind, null),
     };
 }

@@ -33,6 +33,7 @@ internal sealed partial class SqliteStore : ISealedCells
         SealedKind.FunctionEnvironment => ("function_versions", "sealed_env", "account_id = $a AND function_name = $id AND version_number = $v"),
         SealedKind.AsyncPayload => ("async_events", "payload", "id = $id"),
         SealedKind.KmsKeyMaterial => ("kms_keys", "sealed_material", "account_id = $a AND key_id = $id"),
+        SealedKind.AuditSigningKey => ("audit_keys", "sealed_private_key", "fingerprint = $id"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -58,6 +59,7 @@ internal sealed partial class SqliteStore : ISealedCells
                 SealedKind.AccessKeySecret => ("access_key_id", "account_id, access_key_id, 0"),
                 SealedKind.FunctionEnvironment => ("account_id || '/' || function_name || '/' || version_number", "account_id, function_name, version_number"),
                 SealedKind.AsyncPayload => ("id", "account_id, id, 0"),
+                SealedKind.AuditSigningKey => ("fingerprint", "'', fingerprint, 0"),
                 _ => ("account_id || '/' || key_id", "account_id, key_id, 0"),
             };
             await foreach (var cell in PagesAsync(kind, table, column, key, select, cancellationToken))

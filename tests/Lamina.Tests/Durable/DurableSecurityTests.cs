@@ -147,4 +147,33 @@ public sealed class DurableSecurityTests(DurableFixture fixture) : IClassFixture
         Assert.Equal("""{"a":6,"b":12}""", execution["Result"]!.GetValue<string>());
         Assert.Equal("ExecutionSucceeded", (await fixture.HistoryAsync(arn))[^1]["EventType"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Checkpoints_AreAuditedAsDataEvents_NamingStepsNotPayloads()
+    {
+        var function = await fixture.FunctionAsync("steps");
+        var arn = await StartAsync(function, new { n = 7 });
+        Assert.Equal("SUCCEEDED", (await fixture.ClosedAsync(arn))["Status"]!.GetValue<string>());
+
+        var records = (await Audit.AuditHelpers.LookupAsync(fixture, "EventName", "CheckpointDurableExecution"))
+            .Select(Audit.AuditHelpers.Record)
+            .Where(r => r["requestParameters"]?["durableExecutionArn"]?.GetValue<string>() == arn)
+            .ToList();
+        Assert.NotEmpty(records);
+        foreach (var record in records)
+        {
+            Assert.Equal("Data", record["eventCategory"]!.GetValue<string>());
+            Assert.False(record["managementEvent"]!.GetValue<bool>());
+            Assert.Equal("AssumedRole", record["userIdentity"]!["type"]!.GetValue<string>());
+            var text = record.ToJsonString();
+            Assert.DoesNotContain("\"Payload\"", text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("CheckpointToken", text, StringComparison.OrdinalIgnoreCase);
+            Assert.Null(record["responseElements"]?["NewExecutionState"]);
+        }
+
+        // Every step the execution checkpointed is named by its operation id, type and action.
+        var updates = records.SelectMany(r => r["requestParameters"]!["updates"]!.AsArray()).Select(u => u!).ToList();
+        Assert.Contains(updates, u => u["type"]!.GetValue<string>() == "STEP" && u["action"]!.GetValue<string>() == "SUCCEED");
+        Assert.All(updates, u => Assert.False(string.IsNullOrEmpty(u["id"]!.GetValue<string>())));
+    }
 }
