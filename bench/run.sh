@@ -2,6 +2,8 @@
 # Builds Lamina and the benchmarks (Release) and runs one benchmark end to end.
 #   bench/run.sh control-plane [options]   GetFunction/ListFunctions, Lamina beside moto_server;
 #                                          updates docs/benchmarks.md (options: --help)
+#   bench/run.sh data-plane [options]      warm invoke, cold start, environment burst and memory, neighbours;
+#                                          Lamina beside floors; needs root; updates docs/benchmarks.md
 # CPU pinning: the servers run on the last CPU, the client on the others (with one CPU, nothing is pinned).
 set -euo pipefail
 
@@ -10,13 +12,22 @@ cd "$ROOT"
 
 BENCH="${1:-}"
 case "$BENCH" in
-  control-plane) shift ;;
-  *) echo "usage: bench/run.sh control-plane [options]" >&2; exit 2 ;;
+  control-plane|data-plane) shift ;;
+  *) echo "usage: bench/run.sh control-plane|data-plane [options]" >&2; exit 2 ;;
 esac
 
 command -v dotnet >/dev/null || { echo "bench: the .NET 10 SDK is required" >&2; exit 1; }
-command -v moto_server >/dev/null || { echo "bench: moto_server is required (pip install 'moto[server]')" >&2; exit 1; }
-python3 -c 'import boto3' 2>/dev/null || { echo "bench: boto3 is required (pip install boto3)" >&2; exit 1; }
+if [ "$BENCH" = control-plane ]; then
+  command -v moto_server >/dev/null || { echo "bench: moto_server is required (pip install 'moto[server]')" >&2; exit 1; }
+  python3 -c 'import boto3' 2>/dev/null || { echo "bench: boto3 is required (pip install boto3)" >&2; exit 1; }
+fi
+if [ "$BENCH" = data-plane ]; then
+  [ "$(id -u)" = 0 ] || { echo "bench: data-plane starts Lamina's sandboxes, which need root" >&2; exit 1; }
+  # Lamina's managed Node.js runtime bundles @aws-sdk/client-lambda (as ./lamina installs it).
+  if [ ! -d runtimes/nodejs/node_modules ] && command -v npm >/dev/null; then
+    (cd runtimes/nodejs && npm ci --omit=dev --no-audit --no-fund --loglevel=error >&2)
+  fi
+fi
 
 echo "bench: building (Release)..." >&2
 for project in src/Lamina/Lamina.csproj bench/Lamina.Benchmarks/Lamina.Benchmarks.csproj; do

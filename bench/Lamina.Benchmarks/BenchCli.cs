@@ -11,6 +11,8 @@ internal static class BenchCli
         var root = new RootCommand("Lamina benchmarks (run them through bench/run.sh).");
         root.Subcommands.Add(ControlPlaneCommand());
         root.Subcommands.Add(EchoServerCommand());
+        root.Subcommands.Add(DataPlane.DataPlaneCommands.DataPlane());
+        root.Subcommands.Add(DataPlane.DataPlaneCommands.RuntimeFloor());
         return root;
     }
 

@@ -140,24 +140,9 @@ internal static class ControlPlaneBenchmark
             var summary = new ControlPlaneResults(startedAt, clock.Elapsed, settings, machine, runs, boto3, responseBytes,
                 pools.Sum(p => p.Resigns));
             var markdown = ControlPlaneReport.Markdown(summary);
-            Console.WriteLine();
-            Console.WriteLine(markdown);
-            SaveRaw(repo, summary, markdown);
-            if (settings.WriteDocs)
-            {
-                ControlPlaneReport.UpdateDocs(repo.BenchmarksDoc, markdown);
-                Say($"Updated {Path.GetRelativePath(repo.Root, repo.BenchmarksDoc)}.");
-            }
-
-            Say($"Done in {clock.Elapsed.TotalSeconds:F0} s.");
-            if (summary.TotalErrors > 0)
-            {
-                Say($"{summary.TotalErrors} requests failed; the numbers above are not valid. Server logs kept in {workDir}.");
-                return 1;
-            }
-
-            keepLogs = false;
-            return 0;
+            keepLogs = !Publish(repo, "control-plane", ControlPlaneReport.Heading, summary.StartedAt, summary, markdown, settings.WriteDocs,
+                clock, summary.TotalErrors, workDir);
+            return keepLogs ? 1 : 0;
         }
         finally
         {
@@ -185,7 +170,7 @@ internal static class ControlPlaneBenchmark
     private static TimeSpan EchoOr(ServerUnderTest server, ServerUnderTest echo, TimeSpan duration, TimeSpan echoCap) =>
         ReferenceEquals(server, echo) && duration > echoCap ? echoCap : duration;
 
-    private static async Task Quietly(Task task)
+    internal static async Task Quietly(Task task)
     {
         try
         {
@@ -197,17 +182,44 @@ internal static class ControlPlaneBenchmark
         }
     }
 
-    private static void SaveRaw(RepoPaths repo, ControlPlaneResults results, string markdown)
+    /// <summary>
+    /// Prints the report, keeps it and the raw results, rewrites its section of docs/benchmarks.md when asked, and
+    /// says whether the run is valid (no failed requests).
+    /// </summary>
+    internal static bool Publish<T>(RepoPaths repo, string bench, string heading, DateTimeOffset startedAt, T results, string markdown, bool writeDocs,
+        Stopwatch clock, long errors, string workDir)
+    {
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        SaveRaw(repo, bench, startedAt, results, markdown);
+        if (writeDocs)
+        {
+            ControlPlaneReport.UpdateDocs(repo.BenchmarksDoc, heading, markdown);
+            Say($"Updated {Path.GetRelativePath(repo.Root, repo.BenchmarksDoc)}.");
+        }
+
+        Say($"Done in {clock.Elapsed.TotalSeconds:F0} s.");
+        if (errors > 0)
+        {
+            Say($"{errors} requests failed; the numbers above are not valid. Server logs kept in {workDir}.");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Keeps a run's report and raw results as bench/results/BENCH-TIME.md and .json.</summary>
+    private static void SaveRaw<T>(RepoPaths repo, string bench, DateTimeOffset startedAt, T results, string markdown)
     {
         Directory.CreateDirectory(repo.ResultsDir);
-        var stem = Path.Combine(repo.ResultsDir, $"control-plane-{results.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+        var stem = Path.Combine(repo.ResultsDir, $"{bench}-{startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
         File.WriteAllText(stem + ".md", markdown);
         File.WriteAllText(stem + ".json", JsonSerializer.Serialize(results, RawJsonOptions));
     }
 
     private static readonly JsonSerializerOptions RawJsonOptions = new() { WriteIndented = true };
 
-    private static void TryDelete(string dir)
+    internal static void TryDelete(string dir)
     {
         try
         {
@@ -222,5 +234,5 @@ internal static class ControlPlaneBenchmark
         }
     }
 
-    private static void Say(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+    internal static void Say(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 }

@@ -79,17 +79,19 @@ internal static class FunctionSeeder
         return (get.Length, list.Length);
     }
 
-    private static async Task CreateRoleAsync(HttpClient http, ServerUnderTest server, CancellationToken cancellationToken)
+    /// <summary>IAM CreateRole through the query API, trusted by Lambda; returns the XML answer (it holds the role's ARN).</summary>
+    internal static async Task<byte[]> CreateRoleAsync(HttpClient http, ServerUnderTest server, CancellationToken cancellationToken,
+        string roleName = RoleName)
     {
         const string TrustPolicy =
             """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}""";
-        var form = $"Action=CreateRole&Version=2010-05-08&RoleName={RoleName}&AssumeRolePolicyDocument={Uri.EscapeDataString(TrustPolicy)}";
+        var form = $"Action=CreateRole&Version=2010-05-08&RoleName={roleName}&AssumeRolePolicyDocument={Uri.EscapeDataString(TrustPolicy)}";
         var request = SignedRequest.Sign(HttpMethod.Post, new Uri(server.Endpoint, "/"), server.Credentials with { Region = "us-east-1" }, "iam",
             DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes(form), "application/x-www-form-urlencoded; charset=utf-8");
-        await SendExpectingAsync(http, request, HttpStatusCode.OK, cancellationToken);
+        return await SendExpectingAsync(http, request, HttpStatusCode.OK, cancellationToken);
     }
 
-    private static async Task<byte[]> SendExpectingAsync(HttpClient http, SignedRequest request, HttpStatusCode expected,
+    internal static async Task<byte[]> SendExpectingAsync(HttpClient http, SignedRequest request, HttpStatusCode expected,
         CancellationToken cancellationToken)
     {
         using var message = request.ToMessage();

@@ -87,7 +87,8 @@ internal sealed class LoadGenerator : IDisposable
                 }
 
                 var done = Stopwatch.GetTimestamp();
-                if (response.StatusCode == HttpStatusCode.OK)
+                // An invoke whose function failed still answers 200, flagged by X-Amz-Function-Error: not a success.
+                if (response.StatusCode == HttpStatusCode.OK && !response.Headers.Contains("X-Amz-Function-Error"))
                 {
                     samples.Add(done - sent);
                     bytes += length;

@@ -62,19 +62,26 @@ internal static class ServerLauncher
     }
 
     /// <summary>This program's hidden <c>echo-server</c> verb, pinned like the servers.</summary>
-    public static async Task<ServerUnderTest> StartEchoAsync(ControlPlaneSettings settings, string workDir, CancellationToken cancellationToken)
+    public static Task<ServerUnderTest> StartEchoAsync(ControlPlaneSettings settings, string workDir, CancellationToken cancellationToken) =>
+        StartSelfAsync("echo", "echo-server", [], settings.ServerCpus, workDir, cancellationToken);
+
+    /// <summary>
+    /// One of this program's hidden server verbs on a free port (<c>VERB --port N ARGS</c>), pinned to
+    /// <paramref name="cpus"/>; ready once it answers HTTP on 127.0.0.1.
+    /// </summary>
+    public static async Task<ServerUnderTest> StartSelfAsync(string name, string verb, IEnumerable<string> arguments, string cpus, string workDir,
+        CancellationToken cancellationToken)
     {
         var port = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("Unknown process path.");
-        string[] arguments = Path.GetFileNameWithoutExtension(self) == "dotnet"
-            ? [typeof(ServerLauncher).Assembly.Location, "echo-server", "--port", port]
-            : ["echo-server", "--port", port];
-        var process = ServerProcess.Start("echo", self, arguments, Path.Combine(workDir, "echo.log"), settings.ServerCpus);
+        string[] command = [verb, "--port", port, .. arguments];
+        string[] argv = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [typeof(ServerLauncher).Assembly.Location, .. command] : command;
+        var process = ServerProcess.Start(name, self, argv, Path.Combine(workDir, name + ".log"), cpus);
         try
         {
             var endpoint = new Uri($"http://127.0.0.1:{port}");
             await WaitForHttpAsync(process, endpoint, cancellationToken);
-            return new ServerUnderTest("echo", endpoint, new AwsCredentials("AKIAECHOBENCH0000000", "echo-ignores-signatures", ControlPlaneSettings.Region),
+            return new ServerUnderTest(name, endpoint, new AwsCredentials("AKIAECHOBENCH0000000", "echo-ignores-signatures", ControlPlaneSettings.Region),
                 process);
         }
         catch
