@@ -17,28 +17,51 @@ internal sealed record TemporaryCredentials(string AccessKeyId, string SecretAcc
 /// </summary>
 internal sealed class CredentialIssuer(IStore store, Envelope envelope, TimeProvider time)
 {
-    public async Task<TemporaryCredentials> IssueAsync(string accountId, string roleArn, string sessionName, TimeSpan lifetime,
+    /// <summary>A role session for a role known only by its ARN (an execution role): its unique id is derived from the ARN.</summary>
+    public Task<TemporaryCredentials> IssueAsync(string accountId, string roleArn, string sessionName, TimeSpan lifetime,
+        string? sessionData, CancellationToken cancellationToken) =>
+        IssueAsync(accountId, roleArn, null, sessionName, lifetime, sessionData, cancellationToken);
+
+    /// <summary>A role session (AssumeRole): ARN <c>arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION</c>, unique id <c>ROLEID:SESSION</c>.</summary>
+    /// <param name="roleId">The role's unique id (<c>AROA...</c>); null derives a stable one from the ARN.</param>
+    public Task<TemporaryCredentials> IssueAsync(string accountId, string roleArn, string? roleId, string sessionName, TimeSpan lifetime,
         string? sessionData, CancellationToken cancellationToken)
+    {
+        var roleName = roleArn[(roleArn.LastIndexOf('/') + 1)..];
+        var principalArn = $"arn:aws:sts::{accountId}:assumed-role/{roleName}/{sessionName}";
+        roleId ??= $"AROA{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(roleArn)))[..17]}";
+        return IssueAsync(accountId, PrincipalKind.AssumedRole, principalArn, $"{roleId}:{sessionName}", lifetime,
+            sessionData ?? JsonSerializer.Serialize(new SessionInfo(roleArn, sessionName), SessionJson.Default.SessionInfo), cancellationToken);
+    }
+
+    /// <summary>
+    /// GetSessionToken: a temporary key that speaks for the calling user (or root) itself, with the same
+    /// ARN and unique id; its <see cref="SessionInfo.SourceArn"/> marks it as a session.
+    /// </summary>
+    public Task<TemporaryCredentials> IssueSessionTokenAsync(CallerIdentity caller, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        IssueAsync(caller.AccountId, caller.Kind, caller.Arn, caller.PrincipalId, lifetime,
+            JsonSerializer.Serialize(new SessionInfo(null, "", SourceArn: caller.Arn), SessionJson.Default.SessionInfo), cancellationToken);
+
+    private async Task<TemporaryCredentials> IssueAsync(string accountId, PrincipalKind kind, string principalArn, string principalId,
+        TimeSpan lifetime, string sessionData, CancellationToken cancellationToken)
     {
         var akid = SigV4Signer.NewAccessKeyId("ASIA");
         var secret = SigV4Signer.NewSecretAccessKey();
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(96));
         var now = time.GetUtcNow();
         var expires = now + lifetime;
-        var roleName = roleArn[(roleArn.LastIndexOf('/') + 1)..];
-        var principalArn = $"arn:aws:sts::{accountId}:assumed-role/{roleName}/{sessionName}";
         var record = new AccessKeyRecord
         {
             AccessKeyId = akid,
             AccountId = accountId,
-            Kind = PrincipalKind.AssumedRole,
+            Kind = kind,
             PrincipalArn = principalArn,
-            PrincipalId = $"AROA{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(roleArn)))[..17]}:{sessionName}",
+            PrincipalId = principalId,
             SealedSecret = envelope.Seal(secret, AccessKeyRecord.SecretContext(akid)),
             CreatedAt = now,
             ExpiresAt = expires,
             SessionTokenHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token))),
-            SessionData = sessionData ?? JsonSerializer.Serialize(new SessionInfo(roleArn, sessionName), SessionJson.Default.SessionInfo),
+            SessionData = sessionData,
         };
         await store.Accounts.PutAccessKeyAsync(record, cancellationToken);
         return new TemporaryCredentials(akid, secret, token, expires, principalArn);

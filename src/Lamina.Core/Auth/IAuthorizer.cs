@@ -12,6 +12,12 @@ internal sealed record AuthorizationRequest(string Action, string Resource, stri
     /// <summary>The resource's own policy (function policy, trust policy, key policy), when it has one.</summary>
     public PolicyDocument? ResourcePolicy { get; init; }
 
+    /// <summary>
+    /// The resource policy must allow the caller itself (a role's trust policy): an identity-policy allow
+    /// counts only when the resource policy names the caller's account. See <see cref="PolicyEvaluator"/>.
+    /// </summary>
+    public bool ResourcePolicyMustAllow { get; init; }
+
     /// <summary>Condition keys of the request (<c>aws:SourceIp</c>, <c>lambda:FunctionArn</c>, ...).</summary>
     public IReadOnlyDictionary<string, string> Context { get; init; } = new Dictionary<string, string>();
 }

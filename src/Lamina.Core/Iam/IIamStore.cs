@@ -13,6 +13,9 @@ internal interface IIamStore
 
     Task<IamUser?> GetUserAsync(string accountId, string userName, CancellationToken cancellationToken);
 
+    /// <summary>Replaces a user's tags (the only mutable part Lamina serves).</summary>
+    Task<WriteStatus> UpdateUserAsync(IamUser user, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<IamUser>> ListUsersAsync(string accountId, string? pathPrefix, CancellationToken cancellationToken);
 
     /// <summary><see cref="WriteStatus.Refused"/> while the user has access keys, inline or attached policies.</summary>

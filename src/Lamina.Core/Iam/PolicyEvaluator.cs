@@ -24,6 +24,9 @@ internal sealed record EvaluationRequest
 
     /// <summary>The resource's own policy (function policy, trust policy, key policy), if any.</summary>
     public PolicyDocument? ResourcePolicy { get; init; }
+
+    /// <summary>Trust policies and KMS key policies must allow the caller; an identity allow alone is not enough.</summary>
+    public bool ResourcePolicyMustAllow { get; init; }
 }
 
 internal enum DecisionKind
@@ -49,6 +52,10 @@ internal sealed record Decision(DecisionKind Kind, string Reason)
 /// (4) Resource allow: the resource policy allows a principal element naming the caller (or "*"); a
 ///     statement naming the caller's account grants only through that account's identity policies.
 /// (5) Same account: identity allow or direct resource allow suffices. Cross-account: both are needed.
+///     A resource policy that must allow (a role's trust policy: "role trust policies ... must explicitly
+///     allow access for principals", IAM policy evaluation logic) grants the same account's callers only
+///     when it names them directly, or names their account and their identity policy allows too; the
+///     root user gets no automatic allow from (2) there.
 /// (6) Otherwise the implicit deny stands.
 /// </remarks>
 internal static class PolicyEvaluator
@@ -82,7 +89,7 @@ internal static class PolicyEvaluator
         var sameAccount = principal.AccountId == request.ResourceAccount;
 
         // (2)
-        if (principal.Kind == PrincipalKind.Root && sameAccount)
+        if (principal.Kind == PrincipalKind.Root && sameAccount && !request.ResourcePolicyMustAllow)
         {
             return new Decision(DecisionKind.Allow, "");
         }
@@ -101,13 +108,16 @@ internal static class PolicyEvaluator
         var resourceViaAccount = resource.Allow && resource.Match == PrincipalMatch.Account;
 
         // (5)
-        if (sameAccount ? identityAllow || resourceDirect : identityAllow && (resourceDirect || resourceViaAccount))
+        var allowed = !sameAccount ? identityAllow && (resourceDirect || resourceViaAccount)
+            : request.ResourcePolicyMustAllow ? resourceDirect || (resourceViaAccount && identityAllow)
+            : identityAllow || resourceDirect;
+        if (allowed)
         {
             return new Decision(DecisionKind.Allow, "");
         }
 
         // (6)
-        var reason = !sameAccount && identityAllow
+        var reason = (!sameAccount || request.ResourcePolicyMustAllow) && identityAllow
             ? $"because no resource-based policy allows the {request.Action} action"
             : $"because no identity-based policy allows the {request.Action} action";
         return new Decision(DecisionKind.ImplicitDeny, reason);

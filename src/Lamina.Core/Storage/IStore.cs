@@ -22,6 +22,13 @@ internal interface IStore : IAsyncDisposable
 
     Async.IAsyncQueueStore Queue { get; }
 
+    Durable.IDurableStore Durable { get; }
+
+    Kms.IKmsStore Kms { get; }
+
+    /// <summary>Every value sealed by the master key, for re-wrapping after a master-key rotation.</summary>
+    Crypto.ISealedCells Sealed { get; }
+
     /// <summary>Server-level settings and markers (e.g. the service key id).</summary>
     Task<string?> GetMetaAsync(string key, CancellationToken cancellationToken);
 
@@ -44,6 +51,16 @@ internal interface IAccountStore
     Task<IReadOnlyList<AccessKeyRecord>> ListAccessKeysAsync(string accountId, string principalArn, CancellationToken cancellationToken);
 
     Task<WriteStatus> PutAccessKeyAsync(AccessKeyRecord key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Adds a long-term key for a user (<paramref name="userName"/>) or the root user (null), in one transaction:
+    /// <see cref="WriteStatus.NotFound"/> when the user does not exist, <see cref="WriteStatus.Refused"/> when the
+    /// principal already has <paramref name="maxKeys"/> long-term keys.
+    /// </summary>
+    Task<WriteStatus> CreateLongTermKeyAsync(AccessKeyRecord key, string? userName, int maxKeys, CancellationToken cancellationToken);
+
+    /// <summary>Sets Active/Inactive on an existing key; <see cref="WriteStatus.NotFound"/> if it is gone (never recreates it).</summary>
+    Task<WriteStatus> SetAccessKeyStatusAsync(string accessKeyId, string status, CancellationToken cancellationToken);
 
     Task<WriteStatus> DeleteAccessKeyAsync(string accessKeyId, CancellationToken cancellationToken);
 

@@ -84,6 +84,35 @@ internal sealed partial class SqliteStore
             return (WriteStatus.Ok, true);
         }, cancellationToken);
 
+    public Task<WriteStatus> CreateLongTermKeyAsync(AccessKeyRecord key, string? userName, int maxKeys, CancellationToken cancellationToken) =>
+        WriteAsync(async (c, tx) =>
+        {
+            if (userName is not null && await Scalar(c, tx, "SELECT 1 FROM iam_users WHERE account_id = $a AND user_name = $n", cancellationToken,
+                    ("$a", key.AccountId), ("$n", userName)) is null)
+            {
+                return (WriteStatus.NotFound, false);
+            }
+
+            var count = (long)(await Scalar(c, tx,
+                "SELECT COUNT(*) FROM access_keys WHERE account_id = $a AND principal_arn = $p AND expires_at IS NULL", cancellationToken,
+                ("$a", key.AccountId), ("$p", key.PrincipalArn)))!;
+            if (count >= maxKeys)
+            {
+                return (WriteStatus.Refused, false);
+            }
+
+            await InsertKey(c, tx, key, cancellationToken);
+            return (WriteStatus.Ok, true);
+        }, cancellationToken);
+
+    public Task<WriteStatus> SetAccessKeyStatusAsync(string accessKeyId, string status, CancellationToken cancellationToken) =>
+        WriteAsync(async (c, tx) =>
+        {
+            var n = await Execute(c, tx, "UPDATE access_keys SET status = $s WHERE access_key_id = $id", cancellationToken,
+                ("$s", status), ("$id", accessKeyId));
+            return (n == 0 ? WriteStatus.NotFound : WriteStatus.Ok, n > 0);
+        }, cancellationToken);
+
     public Task<WriteStatus> DeleteAccessKeyAsync(string accessKeyId, CancellationToken cancellationToken) =>
         WriteAsync(async (c, tx) =>
         {

@@ -48,6 +48,14 @@ internal sealed partial class SqliteStore : IIamStore
         ReadOneAsync($"SELECT {UserColumns} FROM iam_users WHERE account_id = $a AND user_name = $n", MapUser, cancellationToken,
             ("$a", accountId), ("$n", userName));
 
+    public Task<WriteStatus> UpdateUserAsync(IamUser user, CancellationToken cancellationToken) =>
+        WriteAsync(async (c, tx) =>
+        {
+            var n = await Execute(c, tx, "UPDATE iam_users SET tags = $tags WHERE account_id = $a AND user_name = $n", cancellationToken,
+                ("$a", user.AccountId), ("$n", user.UserName), ("$tags", TagsJson(user.Tags)));
+            return (n == 0 ? WriteStatus.NotFound : WriteStatus.Ok, n > 0);
+        }, cancellationToken);
+
     public async Task<IReadOnlyList<IamUser>> ListUsersAsync(string accountId, string? pathPrefix, CancellationToken cancellationToken) =>
         await ReadAsync($"SELECT {UserColumns} FROM iam_users WHERE account_id = $a AND path LIKE $p ORDER BY user_name", MapUser, cancellationToken,
             ("$a", accountId), ("$p", (pathPrefix ?? "/") + "%"));

@@ -39,6 +39,9 @@ internal sealed class ApiCall : ISigV4Request
 
     public CallerIdentity Caller { get; set; } = null!;
 
+    /// <summary>Query-protocol parameters (form body and URL query, decoded); empty for other protocols.</summary>
+    public IReadOnlyDictionary<string, string> Form { get; init; } = new Dictionary<string, string>();
+
     public string Method => Http.Request.Method;
 
     public string RawPath { get; }

@@ -10,7 +10,28 @@ internal static class ApiCallExtensions
 {
     /// <summary>Asks the authorizer; every handler calls this before it reads or changes state.</summary>
     public static ValueTask<AwsError?> AuthorizeAsync(this ApiCall call, string action, string resource, string resourceAccount,
-        PolicyDocument? resourcePolicy = null, IReadOnlyDictionary<string, string>? context = null)
+        PolicyDocument? resourcePolicy = null, IReadOnlyDictionary<string, string>? context = null) =>
+        call.Service<IAuthorizer>().AuthorizeAsync(call.Caller,
+            new AuthorizationRequest(action, resource, resourceAccount) { ResourcePolicy = resourcePolicy, Context = ContextKeys(call, context) },
+            call.Http.RequestAborted);
+
+    /// <summary><c>sts:AssumeRole</c> on a role: its trust policy must allow the caller (see <see cref="PolicyEvaluator"/> step 5).</summary>
+    public static ValueTask<AwsError?> AuthorizeAssumeRoleAsync(this ApiCall call, string roleArn, string roleAccount, PolicyDocument trustPolicy,
+        IReadOnlyDictionary<string, string> context) =>
+        call.Service<IAuthorizer>().AuthorizeAsync(call.Caller,
+            new AuthorizationRequest("sts:AssumeRole", roleArn, roleAccount)
+            {
+                ResourcePolicy = trustPolicy,
+                ResourcePolicyMustAllow = true,
+                Context = ContextKeys(call, context),
+            },
+            call.Http.RequestAborted);
+
+    /// <summary>The global condition keys of the request (<c>aws:SourceIp</c>, <c>aws:SecureTransport</c>, ...).</summary>
+    public static Dictionary<string, string> ConditionKeys(this ApiCall call) => ContextKeys(call, null);
+
+    /// <summary>The global condition keys of the request, plus the action's own.</summary>
+    private static Dictionary<string, string> ContextKeys(ApiCall call, IReadOnlyDictionary<string, string>? context)
     {
         var keys = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -31,8 +52,7 @@ internal static class ApiCallExtensions
             }
         }
 
-        return call.Service<IAuthorizer>().AuthorizeAsync(call.Caller,
-            new AuthorizationRequest(action, resource, resourceAccount) { ResourcePolicy = resourcePolicy, Context = keys }, call.Http.RequestAborted);
+        return keys;
     }
 
     /// <summary>

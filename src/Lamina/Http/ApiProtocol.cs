@@ -22,12 +22,19 @@ internal sealed record ApiOperation(string Service, string Name, long MaxBodyByt
     /// <summary>Control-plane calls other than code uploads are small; 6 MB covers every Lambda shape.</summary>
     public const long DefaultMaxBody = 6 * 1024 * 1024;
 
-    public ApiProtocol Protocol => Service switch
+    public const string IamNamespace = "https://iam.amazonaws.com/doc/2010-05-08/";
+    public const string StsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+    /// <summary>How requests and errors are shaped; set explicitly only for services Lamina does not serve.</summary>
+    public ApiProtocol Protocol { get; init; } = Service switch
     {
         "iam" or "sts" => ApiProtocol.Query,
         "kms" or "cloudtrail" or "logs" => ApiProtocol.Json11,
         _ => ApiProtocol.RestJson,
     };
+
+    /// <summary>The <c>xmlns</c> of query-protocol responses (service model <c>xmlNamespace</c>).</summary>
+    public string XmlNamespace => Service == "sts" ? StsNamespace : IamNamespace;
 
     /// <summary>Internal operations (presigned code downloads) accept only Lamina's own service key.</summary>
     public bool Internal { get; init; }

@@ -16,6 +16,8 @@ internal static class AwsErrorWriter
     private static readonly HashSet<string> CapitalMessage = new(StringComparer.Ordinal)
     {
         "ResourceNotFoundException", "CodeSigningConfigNotFoundException", "RequestEntityTooLargeException", "AccessDeniedException",
+        // The model gives Invoke's KMS errors Type and Message members.
+        "KMSDisabledException", "KMSInvalidStateException", "KMSNotFoundException", "KMSAccessDeniedException",
     };
 
     /// <summary>Errors AWS sends without a <c>Type</c> member.</summary>
@@ -27,8 +29,9 @@ internal static class AwsErrorWriter
 
     private static readonly JsonWriterOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static Task WriteAsync(HttpContext context, ApiProtocol protocol, AwsError error)
+    public static Task WriteAsync(HttpContext context, ApiOperation operation, AwsError error)
     {
+        var protocol = operation.Protocol;
         var response = context.Response;
         response.StatusCode = error.StatusCode;
         response.Headers["X-Amzn-ErrorType"] = error.Code;
@@ -39,7 +42,7 @@ internal static class AwsErrorWriter
 
         return protocol switch
         {
-            ApiProtocol.Query => WriteXml(context, error),
+            ApiProtocol.Query => WriteXml(context, operation.XmlNamespace, error),
             ApiProtocol.Json11 => WriteJson11(context, error),
             _ => WriteRestJson(context, error),
         };
@@ -84,7 +87,7 @@ internal static class AwsErrorWriter
         return context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)).AsTask();
     }
 
-    private static Task WriteXml(HttpContext context, AwsError error)
+    private static Task WriteXml(HttpContext context, string xmlNamespace, AwsError error)
     {
         // The query services (IAM, STS) name this error without the suffix.
         if (error.Code == "AccessDeniedException")
@@ -96,14 +99,23 @@ internal static class AwsErrorWriter
         context.Response.ContentType = "text/xml";
         var requestId = context.Response.Headers["x-amzn-RequestId"].ToString();
         var xml = new StringBuilder()
-            .Append("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>")
+            .Append("<ErrorResponse xmlns=\"").Append(xmlNamespace).Append("\"><Error><Type>")
             .Append(error.StatusCode >= 500 ? "Receiver" : "Sender")
             .Append("</Type><Code>").Append(SecurityElement.Escape(error.Code))
             .Append("</Code><Message>").Append(SecurityElement.Escape(error.Message))
             .Append("</Message></Error><RequestId>").Append(requestId).Append("</RequestId></ErrorResponse>")
             .ToString();
-        return context.Response.WriteAsync(xml);
+        return context.Response.WriteAsync(XmlSafe(xml));
     }
+
+    /// <summary>
+    /// Messages echo request values (a rejected name, say); characters XML 1.0 cannot carry even escaped
+    /// (control characters) become U+FFFD, so clients can still parse the error.
+    /// </summary>
+    private static string XmlSafe(string text) =>
+        text.Any(c => c < 0x20 && c is not ('\t' or '\n' or '\r'))
+            ? string.Concat(text.Select(c => c < 0x20 && c is not ('\t' or '\n' or '\r') ? '\uFFFD' : c))
+            : text;
 
     /// <summary>Maps an authentication failure to the error code each protocol uses for it.</summary>
     public static AwsError ForAuth(ApiProtocol protocol, AuthProblem problem)

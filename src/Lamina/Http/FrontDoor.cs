@@ -11,14 +11,18 @@ namespace Lamina.Http;
 /// </summary>
 /// <remarks>
 /// (1) Routing has picked the endpoint, whose <see cref="ApiOperation"/> names the service and body limit.
+///     <c>POST /</c> is shared by services (<see cref="RootDispatcher"/>): its operation is known only once
+///     the body (query <c>Action=</c>) or the <c>X-Amz-Target</c> header is read, after step (2).
 /// (2) The body is read whole (it is signed), refused with 413 past the limit before it is buffered (the
 ///     rest is read and discarded first, so that clients which send everything before reading see the 413).
 /// (3) SigV4 is verified and the principal resolved; the signature's service must be the operation's.
 /// (4) Only then does the handler run, which authorizes the action on its resource before touching state.
 /// (5) The handler's <see cref="ApiResult"/> is written (after the audit record, when that lands).
-/// Requests no endpoint matches are authenticated too, then answered with UnknownOperationException.
+/// Requests no endpoint matches are authenticated too, then answered with UnknownOperationException
+/// (InvalidAction for a query action Lamina does not serve). API requests reaching the Runtime API port from
+/// anywhere but an environment or loopback are refused before (2): that plain-HTTP port is for sandboxes.
 /// </remarks>
-internal sealed partial class FrontDoor(RequestDelegate next, Authenticator authenticator, ILogger<FrontDoor> logger)
+internal sealed partial class FrontDoor(RequestDelegate next, Authenticator authenticator, Sandboxes.RuntimeApiRegistry runtimeApi, ILogger<FrontDoor> logger)
 {
     private static readonly ApiOperation UnknownLambda = new("lambda", "Unknown", 0);
 
@@ -32,8 +36,10 @@ internal sealed partial class FrontDoor(RequestDelegate next, Authenticator auth
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var operation = context.GetEndpoint()?.Metadata.GetMetadata<ApiOperation>();
-        if (operation is null && context.GetEndpoint() is not null)
+        var endpoint = context.GetEndpoint();
+        var operation = endpoint?.Metadata.GetMetadata<ApiOperation>();
+        var dispatcher = endpoint?.Metadata.GetMetadata<RootDispatcher>();
+        if (operation is null && dispatcher is null && endpoint is not null)
         {
             // Plain endpoints (health, metrics) carry no operation and need no signature.
             await next(context);
@@ -42,7 +48,13 @@ internal sealed partial class FrontDoor(RequestDelegate next, Authenticator auth
 
         var requestId = Guid.NewGuid().ToString();
         context.Response.Headers["x-amzn-RequestId"] = requestId;
-        operation ??= UnknownLambda;
+        operation ??= dispatcher is null ? UnknownLambda : RootDispatcher.Provisional(context);
+        if (ThroughRuntimeApiFromOutside(context))
+        {
+            await AwsErrorWriter.WriteAsync(context, operation, new AwsError(403, "AccessDeniedException",
+                "This port serves the Runtime API to sandboxes; call the Lamina API on its own listener (see 'lamina serve --listen')."));
+            return;
+        }
 
         var length = context.Request.ContentLength;
         if (length > operation.MaxBodyBytes)
@@ -58,38 +70,57 @@ internal sealed partial class FrontDoor(RequestDelegate next, Authenticator auth
             return;
         }
 
-        var call = new ApiCall(context, operation, requestId, body, Convert.ToHexStringLower(SHA256.HashData(body)));
+        AwsError? unknown = ReferenceEquals(operation, UnknownLambda) ? LambdaErrors.UnknownOperation(context.Request.Method, context.Request.Path) : null;
+        IReadOnlyDictionary<string, string> form = new Dictionary<string, string>();
+        if (dispatcher is not null)
+        {
+            (operation, form, unknown) = dispatcher.Resolve(context, operation, body);
+        }
+
+        var call = new ApiCall(context, operation, requestId, body, Convert.ToHexStringLower(SHA256.HashData(body))) { Form = form };
         var (identity, problem) = await authenticator.AuthenticateAsync(call, context.RequestAborted);
         if (identity is null)
         {
             Log.AuthenticationFailed(logger, operation.Name, problem!.Failure, context.Connection.RemoteIpAddress?.ToString() ?? "-");
-            await AwsErrorWriter.WriteAsync(context, operation.Protocol, AwsErrorWriter.ForAuth(operation.Protocol, problem));
+            await AwsErrorWriter.WriteAsync(context, operation, AwsErrorWriter.ForAuth(operation.Protocol, problem));
             return;
         }
 
         if (identity.SigningService != operation.Service)
         {
-            await AwsErrorWriter.WriteAsync(context, operation.Protocol, AwsErrorWriter.ForAuth(operation.Protocol,
+            await AwsErrorWriter.WriteAsync(context, operation, AwsErrorWriter.ForAuth(operation.Protocol,
                 new AuthProblem(AuthFailure.SignatureMismatch, $"Credential should be scoped to correct service: '{operation.Service}'. ")));
             return;
         }
 
         if (operation.Internal != (identity.Kind == PrincipalKind.Service))
         {
-            await AwsErrorWriter.WriteAsync(context, operation.Protocol,
+            await AwsErrorWriter.WriteAsync(context, operation,
                 new AwsError(403, "AccessDeniedException", $"User: {identity.Arn} is not authorized to perform this operation."));
             return;
         }
 
-        if (ReferenceEquals(operation, UnknownLambda))
+        if (unknown is not null)
         {
-            await AwsErrorWriter.WriteAsync(context, operation.Protocol, LambdaErrors.UnknownOperation(context.Request.Method, context.Request.Path));
+            await AwsErrorWriter.WriteAsync(context, operation, unknown);
             return;
         }
 
         call.Caller = identity;
         context.Features.Set(call);
         await next(context);
+    }
+
+    /// <summary>
+    /// The Runtime API listener (plain HTTP, all interfaces) also carries the API for sandboxes, which reach it on
+    /// their own address; anyone else must use the API listener, which may be TLS.
+    /// </summary>
+    private bool ThroughRuntimeApiFromOutside(HttpContext context)
+    {
+        var local = context.Connection.LocalIpAddress;
+        return context.Connection.LocalPort == runtimeApi.Port && local is not null
+               && !System.Net.IPAddress.IsLoopback(local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local)
+               && runtimeApi.Find(context) is null;
     }
 
     private static async Task RefuseTooLargeAsync(HttpContext context, ApiOperation operation, bool drain)
@@ -99,7 +130,7 @@ internal sealed partial class FrontDoor(RequestDelegate next, Authenticator auth
             return;
         }
 
-        await AwsErrorWriter.WriteAsync(context, operation.Protocol, TooLarge(operation));
+        await AwsErrorWriter.WriteAsync(context, operation, TooLarge(operation));
     }
 
     /// <summary>Reads and discards the rest of the body, up to <see cref="MaxDrainBytes"/>; false if the client went away.</summary>

@@ -1,5 +1,6 @@
 using Lamina.Core.Accounts;
 using Lamina.Core.Api.Lambda;
+using Lamina.Core.Iam;
 using Lamina.Core.Storage;
 
 namespace Lamina.Tests.Storage;
@@ -211,6 +212,34 @@ public abstract class StoreCompliance : IAsyncLifetime
         Assert.Equal(PrincipalKind.Root, key!.Kind);
         Assert.Equal(new byte[] { 1, 2, 3 }, key.SealedSecret);
         Assert.Null(await Store.Accounts.GetAccessKeyAsync("AKIA3", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task LongTermKeys_UserMustExist_QuotaIgnoresTemporaryKeys_StatusNeverRecreates()
+    {
+        const string Account = "111111111111";
+        var arn = $"arn:aws:iam::{Account}:user/u";
+        AccessKeyRecord UserKey(string id, DateTimeOffset? expires = null) =>
+            Key(id, Account) with { Kind = PrincipalKind.User, PrincipalArn = arn, PrincipalId = "AIDAUSER", ExpiresAt = expires };
+
+        Assert.Equal(WriteStatus.NotFound, await Store.Accounts.CreateLongTermKeyAsync(UserKey("AKIAU1"), "u", 2, CancellationToken.None));
+        var user = new IamUser { AccountId = Account, UserName = "u", UserId = "AIDAUSER", CreatedAt = DateTimeOffset.UnixEpoch };
+        Assert.Equal(WriteStatus.Ok, await Store.Iam.CreateUserAsync(user, CancellationToken.None));
+        Assert.Equal(WriteStatus.Ok, await Store.Accounts.PutAccessKeyAsync(UserKey("ASIAU0", DateTimeOffset.UnixEpoch.AddDays(1)), CancellationToken.None));
+        Assert.Equal(WriteStatus.Ok, await Store.Accounts.CreateLongTermKeyAsync(UserKey("AKIAU1"), "u", 2, CancellationToken.None));
+        Assert.Equal(WriteStatus.Ok, await Store.Accounts.CreateLongTermKeyAsync(UserKey("AKIAU2"), "u", 2, CancellationToken.None));
+        Assert.Equal(WriteStatus.Refused, await Store.Accounts.CreateLongTermKeyAsync(UserKey("AKIAU3"), "u", 2, CancellationToken.None));
+        Assert.Null(await Store.Accounts.GetAccessKeyAsync("AKIAU3", CancellationToken.None));
+
+        Assert.Equal(WriteStatus.Ok, await Store.Accounts.SetAccessKeyStatusAsync("AKIAU1", "Inactive", CancellationToken.None));
+        Assert.Equal("Inactive", (await Store.Accounts.GetAccessKeyAsync("AKIAU1", CancellationToken.None))!.Status);
+        Assert.Equal(WriteStatus.Ok, await Store.Accounts.DeleteAccessKeyAsync("AKIAU2", CancellationToken.None));
+        Assert.Equal(WriteStatus.NotFound, await Store.Accounts.SetAccessKeyStatusAsync("AKIAU2", "Active", CancellationToken.None));
+        Assert.Null(await Store.Accounts.GetAccessKeyAsync("AKIAU2", CancellationToken.None));
+
+        Assert.Equal(WriteStatus.Ok, await Store.Iam.UpdateUserAsync(user with { Tags = new Dictionary<string, string> { ["k"] = "v" } }, CancellationToken.None));
+        Assert.Equal("v", (await Store.Iam.GetUserAsync(Account, "U", CancellationToken.None))!.Tags["k"]);
+        Assert.Equal(WriteStatus.NotFound, await Store.Iam.UpdateUserAsync(user with { UserName = "gone" }, CancellationToken.None));
     }
 
     [Fact]
