@@ -2,6 +2,9 @@
 # Builds Lamina and the benchmarks (Release) and runs one benchmark end to end.
 #   bench/run.sh control-plane [options]   GetFunction/ListFunctions, Lamina beside moto_server;
 #                                          updates docs/benchmarks.md (options: --help)
+#   bench/run.sh async [options]           Event invocations accepted/s against SQLite's raw commit rate on the
+#                                          same disk, and enqueue-to-start latency; updates docs/benchmarks.md
+#                                          (options: --help; needs root, iproute2 and /usr/bin/python3)
 # CPU pinning: the servers run on the last CPU, the client on the others (with one CPU, nothing is pinned).
 set -euo pipefail
 
@@ -10,13 +13,21 @@ cd "$ROOT"
 
 BENCH="${1:-}"
 case "$BENCH" in
-  control-plane) shift ;;
-  *) echo "usage: bench/run.sh control-plane [options]" >&2; exit 2 ;;
+  control-plane|async) shift ;;
+  *) echo "usage: bench/run.sh control-plane|async [options]" >&2; exit 2 ;;
 esac
 
 command -v dotnet >/dev/null || { echo "bench: the .NET 10 SDK is required" >&2; exit 1; }
-command -v moto_server >/dev/null || { echo "bench: moto_server is required (pip install 'moto[server]')" >&2; exit 1; }
-python3 -c 'import boto3' 2>/dev/null || { echo "bench: boto3 is required (pip install boto3)" >&2; exit 1; }
+if [ "$BENCH" = control-plane ]; then
+  command -v moto_server >/dev/null || { echo "bench: moto_server is required (pip install 'moto[server]')" >&2; exit 1; }
+  python3 -c 'import boto3' 2>/dev/null || { echo "bench: boto3 is required (pip install boto3)" >&2; exit 1; }
+fi
+if [ "$BENCH" = async ]; then
+  # Lamina runs functions only as root; the sink needs a network namespace; the function's bootstrap is /usr/bin/python3.
+  [ "$(id -u)" -eq 0 ] || { echo "bench: async needs root (sandboxes and the sink's network namespace)" >&2; exit 1; }
+  PATH="$PATH:/usr/sbin:/sbin" command -v ip >/dev/null || { echo "bench: async needs iproute2 (ip)" >&2; exit 1; }
+  [ -x /usr/bin/python3 ] || { echo "bench: async needs /usr/bin/python3 (the function's runtime)" >&2; exit 1; }
+fi
 
 echo "bench: building (Release)..." >&2
 for project in src/Lamina/Lamina.csproj bench/Lamina.Benchmarks/Lamina.Benchmarks.csproj; do

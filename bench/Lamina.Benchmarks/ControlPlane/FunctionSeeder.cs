@@ -79,17 +79,18 @@ internal static class FunctionSeeder
         return (get.Length, list.Length);
     }
 
-    private static async Task CreateRoleAsync(HttpClient http, ServerUnderTest server, CancellationToken cancellationToken)
+    /// <summary>CreateRole through the IAM query API; returns the response XML.</summary>
+    public static async Task<byte[]> CreateRoleAsync(HttpClient http, ServerUnderTest server, CancellationToken cancellationToken)
     {
         const string TrustPolicy =
             """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}""";
         var form = $"Action=CreateRole&Version=2010-05-08&RoleName={RoleName}&AssumeRolePolicyDocument={Uri.EscapeDataString(TrustPolicy)}";
         var request = SignedRequest.Sign(HttpMethod.Post, new Uri(server.Endpoint, "/"), server.Credentials with { Region = "us-east-1" }, "iam",
             DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes(form), "application/x-www-form-urlencoded; charset=utf-8");
-        await SendExpectingAsync(http, request, HttpStatusCode.OK, cancellationToken);
+        return await SendExpectingAsync(http, request, HttpStatusCode.OK, cancellationToken);
     }
 
-    private static async Task<byte[]> SendExpectingAsync(HttpClient http, SignedRequest request, HttpStatusCode expected,
+    public static async Task<byte[]> SendExpectingAsync(HttpClient http, SignedRequest request, HttpStatusCode expected,
         CancellationToken cancellationToken)
     {
         using var message = request.ToMessage();
@@ -104,14 +105,23 @@ internal static class FunctionSeeder
         return body;
     }
 
-    private static byte[] NodeHandlerZip()
+    private static byte[] NodeHandlerZip() =>
+        Zip("index.js", "exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });\n", executable: false);
+
+    /// <summary>A one-file deployment package; <paramref name="executable"/> sets Unix mode 0755 (a custom runtime's bootstrap).</summary>
+    public static byte[] Zip(string path, string content, bool executable)
     {
         using var buffer = new MemoryStream();
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
         {
-            var entry = zip.CreateEntry("index.js", CompressionLevel.Fastest);
+            var entry = zip.CreateEntry(path, CompressionLevel.Fastest);
+            if (executable)
+            {
+                entry.ExternalAttributes = (0x8000 | 0b111_101_101) << 16;
+            }
+
             using var stream = entry.Open();
-            stream.Write("exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });\n"u8);
+            stream.Write(Encoding.UTF8.GetBytes(content));
         }
 
         return buffer.ToArray();
