@@ -4,6 +4,9 @@
 #                                          updates docs/benchmarks.md (options: --help)
 #   bench/run.sh data-plane [options]      warm invoke, cold start, environment burst and memory, neighbours;
 #                                          Lamina beside floors; needs root; updates docs/benchmarks.md
+#   bench/run.sh async [options]           Event invocations accepted/s against SQLite's raw commit rate on the
+#                                          same disk, and enqueue-to-start latency; updates docs/benchmarks.md
+#                                          (options: --help; needs root, iproute2 and /usr/bin/python3)
 # CPU pinning: the servers run on the last CPU, the client on the others (with one CPU, nothing is pinned).
 set -euo pipefail
 
@@ -12,8 +15,8 @@ cd "$ROOT"
 
 BENCH="${1:-}"
 case "$BENCH" in
-  control-plane|data-plane) shift ;;
-  *) echo "usage: bench/run.sh control-plane|data-plane [options]" >&2; exit 2 ;;
+  control-plane|async|data-plane) shift ;;
+  *) echo "usage: bench/run.sh control-plane|async|data-plane [options]" >&2; exit 2 ;;
 esac
 
 command -v dotnet >/dev/null || { echo "bench: the .NET 10 SDK is required" >&2; exit 1; }
@@ -27,6 +30,12 @@ if [ "$BENCH" = data-plane ]; then
   if [ ! -d runtimes/nodejs/node_modules ] && command -v npm >/dev/null; then
     (cd runtimes/nodejs && npm ci --omit=dev --no-audit --no-fund --loglevel=error >&2)
   fi
+fi
+if [ "$BENCH" = async ]; then
+  # Lamina runs functions only as root; the sink needs a network namespace; the function's bootstrap is /usr/bin/python3.
+  [ "$(id -u)" -eq 0 ] || { echo "bench: async needs root (sandboxes and the sink's network namespace)" >&2; exit 1; }
+  PATH="$PATH:/usr/sbin:/sbin" command -v ip >/dev/null || { echo "bench: async needs iproute2 (ip)" >&2; exit 1; }
+  [ -x /usr/bin/python3 ] || { echo "bench: async needs /usr/bin/python3 (the function's runtime)" >&2; exit 1; }
 fi
 
 echo "bench: building (Release)..." >&2

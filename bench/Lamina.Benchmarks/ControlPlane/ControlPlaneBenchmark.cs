@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 
 namespace Lamina.Benchmarks.ControlPlane;
 
@@ -23,11 +21,8 @@ internal static class ControlPlaneBenchmark
 {
     public static async Task<int> RunAsync(ControlPlaneSettings settings, CancellationToken cancellationToken)
     {
-        var startedAt = DateTimeOffset.UtcNow;
-        var clock = Stopwatch.StartNew();
-        var repo = RepoPaths.Find();
-        var machine = await MachineInfo.CollectAsync(repo, cancellationToken);
-        var workDir = Directory.CreateTempSubdirectory("lamina-bench-").FullName;
+        var run = await BenchmarkRun.StartAsync("lamina-bench-", cancellationToken);
+        var (startedAt, clock, repo, machine, workDir) = run;
         Say($"Client on CPU(s) {machine.ClientCpus}; servers on CPU(s) {(settings.ServerCpus.Length > 0 ? settings.ServerCpus : "any (not pinned)")}. " +
             $"Logs in {workDir}.");
         if (settings.ServerCpus.Length > 0 && machine.ClientCpus.Split(',').Intersect(settings.ServerCpus.Split(',')).Any())
@@ -37,7 +32,6 @@ internal static class ControlPlaneBenchmark
 
         ServerUnderTest? lamina = null, moto = null, echo = null;
         var pools = new List<SignedRequestPool>();
-        var keepLogs = true;
         try
         {
             var starting = Stopwatch.StartNew();
@@ -139,10 +133,9 @@ internal static class ControlPlaneBenchmark
 
             var summary = new ControlPlaneResults(startedAt, clock.Elapsed, settings, machine, runs, boto3, responseBytes,
                 pools.Sum(p => p.Resigns));
-            var markdown = ControlPlaneReport.Markdown(summary);
-            keepLogs = !Publish(repo, "control-plane", ControlPlaneReport.Heading, summary.StartedAt, summary, markdown, settings.WriteDocs,
-                clock, summary.TotalErrors, workDir);
-            return keepLogs ? 1 : 0;
+            run.Publish("control-plane", summary, ControlPlaneReport.Markdown(summary), ControlPlaneReport.Heading, settings.WriteDocs);
+
+            return run.Finish(summary.TotalErrors > 0 ? $"{summary.TotalErrors} requests failed" : null);
         }
         finally
         {
@@ -159,10 +152,7 @@ internal static class ControlPlaneBenchmark
                 }
             }
 
-            if (!keepLogs)
-            {
-                TryDelete(workDir);
-            }
+            run.DeleteWorkDirIfValid();
         }
     }
 
@@ -182,57 +172,5 @@ internal static class ControlPlaneBenchmark
         }
     }
 
-    /// <summary>
-    /// Prints the report, keeps it and the raw results, rewrites its section of docs/benchmarks.md when asked, and
-    /// says whether the run is valid (no failed requests).
-    /// </summary>
-    internal static bool Publish<T>(RepoPaths repo, string bench, string heading, DateTimeOffset startedAt, T results, string markdown, bool writeDocs,
-        Stopwatch clock, long errors, string workDir)
-    {
-        Console.WriteLine();
-        Console.WriteLine(markdown);
-        SaveRaw(repo, bench, startedAt, results, markdown);
-        if (writeDocs)
-        {
-            ControlPlaneReport.UpdateDocs(repo.BenchmarksDoc, heading, markdown);
-            Say($"Updated {Path.GetRelativePath(repo.Root, repo.BenchmarksDoc)}.");
-        }
-
-        Say($"Done in {clock.Elapsed.TotalSeconds:F0} s.");
-        if (errors > 0)
-        {
-            Say($"{errors} requests failed; the numbers above are not valid. Server logs kept in {workDir}.");
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>Keeps a run's report and raw results as bench/results/BENCH-TIME.md and .json.</summary>
-    private static void SaveRaw<T>(RepoPaths repo, string bench, DateTimeOffset startedAt, T results, string markdown)
-    {
-        Directory.CreateDirectory(repo.ResultsDir);
-        var stem = Path.Combine(repo.ResultsDir, $"{bench}-{startedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
-        File.WriteAllText(stem + ".md", markdown);
-        File.WriteAllText(stem + ".json", JsonSerializer.Serialize(results, RawJsonOptions));
-    }
-
-    private static readonly JsonSerializerOptions RawJsonOptions = new() { WriteIndented = true };
-
-    internal static void TryDelete(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A server may still hold a file for a moment; the temp dir is cleaned by the OS eventually.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    internal static void Say(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+    private static void Say(string line) => BenchmarkRun.Say(line);
 }

@@ -19,8 +19,11 @@ internal static class ControlPlaneReport
     {
         var s = r.Settings;
         var m = r.Machine;
-        var md = Header(Heading, "control-plane", r.StartedAt, r.Took, m);
-        md.Append(Inv, $"moto {m.MotoVersion}, boto3 {m.Boto3Version}. The machine is shared, so runs vary by about ±15%.\n\n");
+        var md = new StringBuilder();
+        AppendLastRun(md, Heading, "control-plane", r.StartedAt, r.Took, m);
+        md.Append("\n\n");
+        md.Append(Inv, $"Machine: {m.Cpus} CPUs ({m.CpuModel}), {m.MemoryGiB:F0} GiB, {m.Os}; .NET {m.Dotnet}; ")
+            .Append(Inv, $"moto {m.MotoVersion}, boto3 {m.Boto3Version}. The machine is shared, so runs vary by about ±15%.\n\n");
 
         md.Append("| Operation | Server | Throughput (req/s) | p50 (ms) | p90 (ms) | p99 (ms) | Server CPU | Client CPU | boto3 p50 (ms) | boto3 p99 (ms) |\n");
         md.Append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
@@ -99,14 +102,21 @@ internal static class ControlPlaneReport
         return md.ToString();
     }
 
-    /// <summary>A section's heading, when and where it ran, and the start of its machine line (ends after the .NET version).</summary>
-    internal static StringBuilder Header(string heading, string bench, DateTimeOffset startedAt, TimeSpan took, MachineInfo m)
+    /// <summary>A section's heading and its "Last run ... on commit ... by bench/run.sh VERB" sentence (no line break after it).</summary>
+    public static void AppendLastRun(StringBuilder md, string heading, string verb, DateTimeOffset startedAt, TimeSpan took, MachineInfo m) =>
+        md.Append(heading).Append("\n\n")
+            .Append(Inv, $"Last run {startedAt:yyyy-MM-dd HH:mm} UTC on commit `{m.Commit}` by `bench/run.sh {verb}` ")
+            .Append(Inv, $"(took {took.TotalSeconds:F0} s, build excluded).");
+
+    /// <summary>
+    /// <see cref="AppendLastRun"/> into a new builder, then the start of the machine line (ends after the .NET version,
+    /// for the section to name its peers).
+    /// </summary>
+    public static StringBuilder Header(string heading, string verb, DateTimeOffset startedAt, TimeSpan took, MachineInfo m)
     {
         var md = new StringBuilder();
-        md.Append(heading).Append("\n\n");
-        md.Append(Inv, $"Last run {startedAt:yyyy-MM-dd HH:mm} UTC on commit `{m.Commit}` by `bench/run.sh {bench}` ")
-            .Append(Inv, $"(took {took.TotalSeconds:F0} s, build excluded).\n\n");
-        md.Append(Inv, $"Machine: {m.Cpus} CPUs ({m.CpuModel}), {m.MemoryGiB:F0} GiB, {m.Os}; .NET {m.Dotnet}; ");
+        AppendLastRun(md, heading, verb, startedAt, took, m);
+        md.Append("\n\n").Append(Inv, $"Machine: {m.Cpus} CPUs ({m.CpuModel}), {m.MemoryGiB:F0} GiB, {m.Os}; .NET {m.Dotnet}; ");
         return md;
     }
 

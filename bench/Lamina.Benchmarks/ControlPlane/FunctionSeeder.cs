@@ -91,7 +91,7 @@ internal static class FunctionSeeder
         return await SendExpectingAsync(http, request, HttpStatusCode.OK, cancellationToken);
     }
 
-    internal static async Task<byte[]> SendExpectingAsync(HttpClient http, SignedRequest request, HttpStatusCode expected,
+    public static async Task<byte[]> SendExpectingAsync(HttpClient http, SignedRequest request, HttpStatusCode expected,
         CancellationToken cancellationToken)
     {
         using var message = request.ToMessage();
@@ -106,14 +106,23 @@ internal static class FunctionSeeder
         return body;
     }
 
-    private static byte[] NodeHandlerZip()
+    private static byte[] NodeHandlerZip() =>
+        Zip("index.js", "exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });\n", executable: false);
+
+    /// <summary>A one-file deployment package; <paramref name="executable"/> sets Unix mode 0755 (a custom runtime's bootstrap).</summary>
+    public static byte[] Zip(string path, string content, bool executable)
     {
         using var buffer = new MemoryStream();
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
         {
-            var entry = zip.CreateEntry("index.js", CompressionLevel.Fastest);
+            var entry = zip.CreateEntry(path, CompressionLevel.Fastest);
+            if (executable)
+            {
+                entry.ExternalAttributes = (0x8000 | 0b111_101_101) << 16;
+            }
+
             using var stream = entry.Open();
-            stream.Write("exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });\n"u8);
+            stream.Write(Encoding.UTF8.GetBytes(content));
         }
 
         return buffer.ToArray();

@@ -68,16 +68,12 @@ internal sealed partial class DataPlaneBenchmark : IDisposable
 
     public static async Task<int> RunAsync(DataPlaneSettings settings, CancellationToken cancellationToken)
     {
-        var startedAt = DateTimeOffset.UtcNow;
-        var clock = Stopwatch.StartNew();
         if (!Environment.IsPrivilegedProcess)
         {
             Say("Lamina needs root for its sandboxes (cgroups, network namespaces, loop-mounted /tmp); run the data-plane benchmark as root.");
             return 2;
         }
 
-        var repo = RepoPaths.Find();
-        var machine = await MachineInfo.CollectAsync(repo, cancellationToken);
         var nodeRuntime = RuntimeCatalog.Detect().Names.FirstOrDefault(n => n.StartsWith("nodejs", StringComparison.Ordinal));
         var nodeMajor = nodeRuntime?["nodejs".Length..].TrimEnd('x').TrimEnd('.') ?? "20";
         var runtimes = BenchRuntime.All(nodeMajor).Where(r => settings.Runtimes.Contains(r.Name)).ToList();
@@ -87,7 +83,9 @@ internal sealed partial class DataPlaneBenchmark : IDisposable
             return 2;
         }
 
-        var workDir = Directory.CreateTempSubdirectory("lamina-bench-data-").FullName;
+        var run = await BenchmarkRun.StartAsync("lamina-bench-data-", cancellationToken);
+        var (startedAt, clock, repo, machine, workDir) = run;
+        // CreateTempSubdirectory makes it 0700; the floor's sandboxed runtimes run as uid 993 and read their code under it.
         File.SetUnixFileMode(workDir, (UnixFileMode)Convert.ToInt32("755", 8));
         Say($"Client on CPU(s) {machine.ClientCpus}; servers and their runtimes on CPU(s) {(settings.ServerCpus.Length > 0 ? settings.ServerCpus : "any (not pinned)")}. " +
             $"Logs in {workDir}.");
@@ -97,7 +95,6 @@ internal sealed partial class DataPlaneBenchmark : IDisposable
         var serverCgroup = ownCgroup is null ? null : CgroupMemory.TryCreateChild(ownCgroup, "lamina-bench-server-" + self);
         var floorCgroup = CgroupMemory.TryCreateTopLevel("lamina-bench-floor-" + self);
         ServerUnderTest? lamina = null, echo = null, floor = null;
-        var keepLogs = true;
         try
         {
             var serverSettings = new ControlPlaneSettings { ServerCpus = settings.ServerCpus, LaminaExecutable = settings.LaminaExecutable };
@@ -128,13 +125,11 @@ internal sealed partial class DataPlaneBenchmark : IDisposable
                 : "Lamina's own cgroup unavailable (server growth from its RSS only)";
             Say($"Started Lamina at {lamina!.Endpoint}, echo at {echo!.Endpoint}, floor at {floor!.Endpoint} ({starting.Elapsed.TotalSeconds:F1} s); {cgroups}.");
 
-            using var run = new DataPlaneBenchmark(settings, runtimes, lamina, echo, floor, cgroups.StartsWith("Lamina in", StringComparison.Ordinal) ? serverCgroup : null,
-                floorCgroup);
-            var results = await run.MeasureAsync(startedAt, clock, machine, cgroups, cancellationToken);
-            var markdown = DataPlaneReport.Markdown(results);
-            keepLogs = !ControlPlaneBenchmark.Publish(repo, "data-plane", DataPlaneReport.Heading, results.StartedAt, results, markdown, settings.WriteDocs,
-                clock, results.TotalErrors, workDir);
-            return keepLogs ? 1 : 0;
+            using var bench = new DataPlaneBenchmark(settings, runtimes, lamina, echo, floor,
+                cgroups.StartsWith("Lamina in", StringComparison.Ordinal) ? serverCgroup : null, floorCgroup);
+            var results = await bench.MeasureAsync(startedAt, clock, machine, cgroups, cancellationToken);
+            run.Publish("data-plane", results, DataPlaneReport.Markdown(results), DataPlaneReport.Heading, settings.WriteDocs);
+            return run.Finish(results.TotalErrors > 0 ? $"{results.TotalErrors} requests failed" : null);
         }
         finally
         {
@@ -154,10 +149,7 @@ internal sealed partial class DataPlaneBenchmark : IDisposable
                 }
             }
 
-            if (!keepLogs)
-            {
-                ControlPlaneBenchmark.TryDelete(workDir);
-            }
+            run.DeleteWorkDirIfValid();
         }
     }
 
@@ -242,5 +234,5 @@ internal sealed partial class DataPlaneBenchmark : IDisposable
 
     private static Task Quietly(Task task) => ControlPlaneBenchmark.Quietly(task);
 
-    private static void Say(string line) => ControlPlaneBenchmark.Say(line);
+    private static void Say(string line) => BenchmarkRun.Say(line);
 }
