@@ -8,20 +8,18 @@ namespace Lamina.Benchmarks.ControlPlane;
 /// <summary>Creates the same functions in each server through its API, then checks both answer the reads alike.</summary>
 internal static class FunctionSeeder
 {
-    /// <summary>moto checks that the execution role exists in its IAM; Lamina only checks the ARN's shape.</summary>
+    /// <summary>
+    /// Both servers check that the execution role exists in the caller's account (Lamina also that the caller may
+    /// pass it), so each gets the role through its own IAM CreateRole and the functions name the ARN it answers.
+    /// </summary>
     private const string RoleName = "bench-lambda-role";
-
-    private const string MotoAccount = "123456789012";
 
     public static string FunctionName(int i) => $"bench-fn-{i:D3}";
 
     public static async Task SeedAsync(ServerUnderTest server, int count, int environmentVariables, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        if (server.Name == "moto")
-        {
-            await CreateRoleAsync(http, server, cancellationToken);
-        }
+        var roleArn = await CreateRoleArnAsync(http, server, RoleName, cancellationToken);
 
         var zip = NodeHandlerZip();
         var url = new Uri(server.Endpoint, "/2015-03-31/functions");
@@ -31,7 +29,7 @@ internal static class FunctionSeeder
             {
                 ["FunctionName"] = FunctionName(i),
                 ["Runtime"] = "nodejs20.x",
-                ["Role"] = $"arn:aws:iam::{MotoAccount}:role/{RoleName}",
+                ["Role"] = roleArn,
                 ["Handler"] = "index.handler",
                 ["Description"] = "control-plane benchmark function",
                 ["Timeout"] = 3,
@@ -89,6 +87,17 @@ internal static class FunctionSeeder
         var request = SignedRequest.Sign(HttpMethod.Post, new Uri(server.Endpoint, "/"), server.Credentials with { Region = "us-east-1" }, "iam",
             DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes(form), "application/x-www-form-urlencoded; charset=utf-8");
         return await SendExpectingAsync(http, request, HttpStatusCode.OK, cancellationToken);
+    }
+
+    /// <summary><see cref="CreateRoleAsync"/>, then the role's ARN from the answer's <c>&lt;Arn&gt;</c> element.</summary>
+    public static async Task<string> CreateRoleArnAsync(HttpClient http, ServerUnderTest server, string roleName, CancellationToken cancellationToken)
+    {
+        var xml = Encoding.UTF8.GetString(await CreateRoleAsync(http, server, cancellationToken, roleName));
+        var start = xml.IndexOf("<Arn>", StringComparison.Ordinal);
+        var end = start < 0 ? -1 : xml.IndexOf("</Arn>", start, StringComparison.Ordinal);
+        return end > start
+            ? xml[(start + "<Arn>".Length)..end]
+            : throw new InvalidOperationException($"{server.Name} answered CreateRole without a role ARN: {xml}");
     }
 
     public static async Task<byte[]> SendExpectingAsync(HttpClient http, SignedRequest request, HttpStatusCode expected,

@@ -23,6 +23,7 @@ internal static class DataPlaneReport
             .Append("latencies under a millisecond, and more for the tails); the floors are measured in the same run, interleaved with Lamina, ")
             .Append("so the differences and ratios are steadier than the absolute values.\n\n");
 
+        Targets(md, r);
         Warm(md, r);
         Cold(md, r);
         Burst(md, r);
@@ -30,6 +31,59 @@ internal static class DataPlaneReport
         Neighbours(md, r);
         return md.ToString();
     }
+
+    /// <summary>The issues' targets (invoke: warm, cold, creation rate; isolation: memory, neighbours), each against its number here.</summary>
+    private static void Targets(StringBuilder md, DataPlaneResults r)
+    {
+        md.Append("| Target | Runtime | Measured | Result |\n|---|---|---|---|\n");
+        foreach (var runtime in r.LaminaRuntimes.Keys)
+        {
+            if (r.FindWarm(runtime, 1, Target.Echo) is { } echo && r.FindWarm(runtime, 1, Target.Lamina) is { } lamina)
+            {
+                var ratio = lamina.Latency.P50 / echo.Latency.P50;
+                Row(md, "Warm invoke p50 ≤ 3× the Kestrel echo's (concurrency 1)", runtime,
+                    string.Create(Inv, $"{lamina.Latency.P50:F3} ms vs {echo.Latency.P50:F3} ms: **{ratio:F1}×**"), ratio <= 3);
+            }
+        }
+
+        foreach (var runtime in r.LaminaRuntimes.Keys)
+        {
+            var cold = r.Cold.Where(c => c.Runtime == runtime).ToList();
+            if (cold.FirstOrDefault(c => c.Target == Target.Lamina) is { } lamina && cold.FirstOrDefault(c => c.Target == Target.ColdBubblewrap) is { } bwrap)
+            {
+                var added = lamina.Latency.P50 - bwrap.Latency.P50;
+                Row(md, "Cold start adds ≤ 10 ms to bubblewrap + runtime start (p50)", runtime,
+                    string.Create(Inv, $"{lamina.Latency.P50:F1} ms vs {bwrap.Latency.P50:F1} ms: **{Signed(added, "F1")} ms**"), added <= 10);
+            }
+        }
+
+        foreach (var burst in r.Bursts.Where(b => b.Target == Target.Lamina))
+        {
+            var floor = r.Bursts.FirstOrDefault(b => b.Runtime == burst.Runtime && b.Target == Target.ColdBubblewrap);
+            Row(md, "≥ 100 environments/s created (issue: on 2 cores; here on 1 pinned CPU)", burst.Runtime,
+                string.Create(Inv, $"**{burst.Rate:F1}/s** ({burst.Environments} in {burst.StartMs.Max:F0} ms; bwrap floor {floor?.Rate ?? 0:F1}/s)"), burst.Rate >= 100);
+        }
+
+        foreach (var row in r.Memory)
+        {
+            Row(md, "Overhead per idle environment beyond the runtime ≤ 5 MiB", row.Runtime, $"**{DataPlaneBenchmark.MiB(row.Overhead)} MiB**",
+                row.Overhead <= DataPlaneSettings.OverheadTargetMiB * 1024 * 1024);
+        }
+
+        foreach (var run in r.Neighbours)
+        {
+            var p50 = run.WithHogs.Latency.P50 / run.Baseline.Latency.P50;
+            var p99 = run.WithHogs.Latency.P99 / run.Baseline.Latency.P99;
+            md.Append(Inv, $"| Neighbour latency within 2× of unloaded while {run.Scenario.Environments} × {run.Scenario.MemoryMb} MB hog CPU | ")
+                .Append(Inv, $"{r.LaminaRuntimes.Keys.First()} | p50 **{p50:F2}×**, p99 **{p99:F2}×** | ")
+                .Append(Inv, $"p50 {(p50 <= 2 ? "met" : "**missed**")}, p99 {(p99 <= 2 ? "met" : "**missed**")} |\n");
+        }
+
+        md.Append("\nDetails and methods follow.\n\n");
+    }
+
+    private static void Row(StringBuilder md, string target, string runtime, string measured, bool met) =>
+        md.Append(Inv, $"| {target} | {runtime} | {measured} | {(met ? "met" : "**missed**")} |\n");
 
     private static void Warm(StringBuilder md, DataPlaneResults r)
     {
@@ -95,7 +149,7 @@ internal static class DataPlaneReport
         }
 
         md.Append("Method:\n\n");
-        md.Append(Inv, $"- The function answers a {BenchRuntime.EchoEvent.Length}-byte JSON event with the same bytes ")
+        md.Append(Inv, $"- The function answers a {BenchRuntime.EchoEvent.Length}-byte JSON event with the same bytes (")
             .Append(string.Join(", ", r.ResponseBytes.Select(kv => $"{kv.Key} {kv.Value} B")))
             .Append(Inv, $"). `provided` is `{r.LaminaRuntimes.GetValueOrDefault("provided")}` with a stdlib Python bootstrap speaking the Runtime API ")
             .Append("(`bench/Lamina.Benchmarks/DataPlane/BenchRuntime.cs`, like `tests/Lamina.Tests/Support/TestRuntime.cs` but returning the raw event); ")
