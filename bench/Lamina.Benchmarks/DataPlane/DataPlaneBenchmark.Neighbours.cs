@@ -29,23 +29,23 @@ internal sealed partial class DataPlaneBenchmark
             for (var round = 0; round < _settings.Rounds; round++)
             {
                 var victims = LaminaRuntimeProcesses(victim);
-                var victims0 = CpuSchedule.Of(victims);
+                var victims0 = CpuSnapshot.Take(victims);
                 baseline.Add(await load.RunAsync(pool, 1, slice, _lamina.Process, cancellationToken));
-                alone += CpuSchedule.Of(victims) - victims0;
+                alone += CpuSnapshot.Take(victims).Since(victims0);
 
                 var burn = BenchRuntime.BurnEvent(HogStart + slice + TimeSpan.FromSeconds(2));
                 var hogs = Enumerable.Range(0, scenario.Environments)
                     .Select(_ => Task.Run(() => _functions.InvokeAsync(hog, burn, false, cancellationToken), cancellationToken)).ToList();
                 await Task.Delay(HogStart, cancellationToken);
                 var hogPids = LaminaRuntimeProcesses(hog);
-                var hogs0 = CpuSchedule.Of(hogPids);
+                var hogs0 = CpuSnapshot.Take(hogPids);
                 var throttled0 = hogPids.Sum(ThrottledPeriods);
-                victims0 = CpuSchedule.Of(victims);
+                victims0 = CpuSnapshot.Take(victims);
                 var wall = Stopwatch.StartNew();
                 hogged.Add(await load.RunAsync(pool, 1, slice, _lamina.Process, cancellationToken));
                 hogWall += wall.Elapsed;
-                beside += CpuSchedule.Of(victims) - victims0;
-                hogUse += CpuSchedule.Of(hogPids) - hogs0;
+                beside += CpuSnapshot.Take(victims).Since(victims0);
+                hogUse += CpuSnapshot.Take(hogPids).Since(hogs0);
                 throttled += hogPids.Sum(ThrottledPeriods) - throttled0;
                 if (hogPids.Count < scenario.Environments)
                 {

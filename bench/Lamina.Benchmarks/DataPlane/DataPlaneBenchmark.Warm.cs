@@ -49,11 +49,11 @@ internal sealed partial class DataPlaneBenchmark
                     var (runtime, concurrency, target, server, pool) = phases[i];
                     var duration = (target == Target.Echo ? Min(_settings.Duration, TimeSpan.FromSeconds(5)) : _settings.Duration) / _settings.Rounds;
                     var runtimePids = RuntimeProcesses(runtime, target);
-                    var server0 = Procfs.Schedule(server.Process.Pid);
-                    var runtimes0 = CpuSchedule.Of(runtimePids);
+                    var server0 = CpuSnapshot.Take([server.Process.Pid]);
+                    var runtimes0 = CpuSnapshot.Take(runtimePids);
                     slices[i].Add(await loads[concurrency].RunAsync(pool, concurrency, duration, server.Process, cancellationToken));
-                    servers[i] += Procfs.Schedule(server.Process.Pid) - server0;
-                    relays[i] += CpuSchedule.Of(runtimePids) - runtimes0;
+                    servers[i] += CpuSnapshot.Take([server.Process.Pid]).Since(server0);
+                    relays[i] += CpuSnapshot.Take(runtimePids).Since(runtimes0);
                 }
             }
 

@@ -8,8 +8,6 @@ internal readonly record struct CpuSchedule(TimeSpan Run, TimeSpan Wait)
     public static CpuSchedule operator +(CpuSchedule a, CpuSchedule b) => new(a.Run + b.Run, a.Wait + b.Wait);
 
     public static CpuSchedule operator -(CpuSchedule a, CpuSchedule b) => new(a.Run - b.Run, a.Wait - b.Wait);
-
-    public static CpuSchedule Of(IEnumerable<int> pids) => pids.Aggregate(default(CpuSchedule), (sum, pid) => sum + Procfs.Schedule(pid));
 }
 
 /// <summary>What /proc says about a process: family, environment, memory, CPU time, cgroup. Misses (a process gone) read as empty.</summary>
@@ -87,22 +85,22 @@ internal static class Procfs
     }
 
     /// <summary>
-    /// Time the process's threads ran on a CPU and waited on a run queue (ready but not running), from
-    /// /proc/PID/task/*/schedstat: the wait is what CPU contention costs it.
+    /// Per thread of the process, nanoseconds it ran on a CPU and waited on a run queue (ready but not running),
+    /// from /proc/PID/task/TID/schedstat: the wait is what CPU contention costs it.
     /// </summary>
-    public static CpuSchedule Schedule(int pid)
+    public static IEnumerable<(int Tid, long RunNs, long WaitNs)> ThreadSchedules(int pid)
     {
-        long run = 0, wait = 0;
+        var tasks = new List<(int, long, long)>();
         try
         {
             foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
             {
                 var fields = (TryRead(Path.Combine(task, "schedstat")) ?? "").Split(' ');
-                if (fields.Length >= 2 && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) &&
-                    long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var w))
+                if (int.TryParse(Path.GetFileName(task), NumberStyles.Integer, CultureInfo.InvariantCulture, out var tid) && fields.Length >= 2 &&
+                    long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var run) &&
+                    long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var wait))
                 {
-                    run += r;
-                    wait += w;
+                    tasks.Add((tid, run, wait));
                 }
             }
         }
@@ -111,7 +109,7 @@ internal static class Procfs
             // Gone.
         }
 
-        return new CpuSchedule(TimeSpan.FromTicks(run / 100), TimeSpan.FromTicks(wait / 100));
+        return tasks;
     }
 
     /// <summary>The directory of the process's cgroup for <paramref name="controller"/> (its v1 hierarchy, or the v2 unified one).</summary>
