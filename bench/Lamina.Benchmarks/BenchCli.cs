@@ -1,16 +1,24 @@
 using System.CommandLine;
+using Lamina.Benchmarks.Async;
 using Lamina.Benchmarks.ControlPlane;
+using Lamina.Benchmarks.DataPlane;
 
 namespace Lamina.Benchmarks;
 
-/// <summary>The benchmark verbs: <c>control-plane</c>, and the hidden <c>echo-server</c> it launches.</summary>
+/// <summary>
+/// The benchmark verbs: <c>control-plane</c>, <c>async</c> and <c>data-plane</c>, and the hidden servers they launch
+/// (<c>echo-server</c>, <c>runtime-floor</c>).
+/// </summary>
 internal static class BenchCli
 {
     public static RootCommand Build()
     {
         var root = new RootCommand("Lamina benchmarks (run them through bench/run.sh).");
         root.Subcommands.Add(ControlPlaneCommand());
+        root.Subcommands.Add(AsyncCommand());
+        root.Subcommands.Add(DataPlaneCommands.DataPlane());
         root.Subcommands.Add(EchoServerCommand());
+        root.Subcommands.Add(DataPlaneCommands.RuntimeFloor());
         return root;
     }
 
@@ -52,6 +60,48 @@ internal static class BenchCli
                 WriteDocs = parse.GetValue(docs),
             };
             return await ControlPlaneBenchmark.RunAsync(settings, cancellationToken);
+        });
+        return command;
+    }
+
+    private static Command AsyncCommand()
+    {
+        var defaults = new AsyncSettings();
+        var duration = new Option<double>("--duration") { Description = "Measured seconds of saturated Event invocations", DefaultValueFactory = _ => defaults.Duration.TotalSeconds };
+        var warmup = new Option<double>("--warmup") { Description = "Unmeasured seconds of the same load first (then drained)", DefaultValueFactory = _ => defaults.Warmup.TotalSeconds };
+        var workers = new Option<int>("--workers") { Description = "Concurrent closed-loop workers (and SQLite writers in the floor)", DefaultValueFactory = _ => defaults.Workers };
+        var connections = new Option<int>("--connections") { Description = "Keep-alive HTTP/1.1 connections (MaxConnectionsPerServer)", DefaultValueFactory = _ => defaults.Connections };
+        var payload = new Option<int>("--payload-bytes") { Description = "Bytes of JSON per event", DefaultValueFactory = _ => defaults.PayloadBytes };
+        var rate = new Option<double>("--paced-rate") { Description = "Events per second of the enqueue-to-start phase", DefaultValueFactory = _ => defaults.PacedRate };
+        var pacedDuration = new Option<double>("--paced-duration") { Description = "Seconds of the paced phase", DefaultValueFactory = _ => defaults.PacedDuration.TotalSeconds };
+        var floor = new Option<double>("--floor-duration") { Description = "Seconds of each raw SQLite commit loop", DefaultValueFactory = _ => defaults.FloorDuration.TotalSeconds };
+        var drain = new Option<double>("--drain-timeout") { Description = "Seconds to wait for a phase's events to start", DefaultValueFactory = _ => defaults.DrainTimeout.TotalSeconds };
+        var serverCpu = new Option<string>("--server-cpus") { Description = "taskset CPU list for Lamina and its sandboxes ('' = no pinning)", DefaultValueFactory = _ => defaults.ServerCpus };
+        var lamina = new Option<string?>("--lamina") { Description = "The lamina executable (default: artifacts/bin/Lamina/release/lamina)" };
+        var docs = new Option<bool>("--write-docs") { Description = "Update the 'Asynchronous invocation' section of docs/benchmarks.md", DefaultValueFactory = _ => true };
+
+        var command = new Command("async", "Event invocations accepted per second against the store's raw commit rate, and enqueue-to-start latency.")
+        {
+            duration, warmup, workers, connections, payload, rate, pacedDuration, floor, drain, serverCpu, lamina, docs,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = new AsyncSettings
+            {
+                Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
+                Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
+                Workers = parse.GetValue(workers),
+                Connections = parse.GetValue(connections),
+                PayloadBytes = Math.Max(12, parse.GetValue(payload)),
+                PacedRate = parse.GetValue(rate),
+                PacedDuration = TimeSpan.FromSeconds(parse.GetValue(pacedDuration)),
+                FloorDuration = TimeSpan.FromSeconds(parse.GetValue(floor)),
+                DrainTimeout = TimeSpan.FromSeconds(parse.GetValue(drain)),
+                ServerCpus = parse.GetValue(serverCpu) ?? "",
+                LaminaExecutable = parse.GetValue(lamina),
+                WriteDocs = parse.GetValue(docs),
+            };
+            return await AsyncBenchmark.RunAsync(settings, cancellationToken);
         });
         return command;
     }

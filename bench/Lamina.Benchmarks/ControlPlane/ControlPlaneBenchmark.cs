@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 
 namespace Lamina.Benchmarks.ControlPlane;
 
@@ -23,11 +21,8 @@ internal static class ControlPlaneBenchmark
 {
     public static async Task<int> RunAsync(ControlPlaneSettings settings, CancellationToken cancellationToken)
     {
-        var startedAt = DateTimeOffset.UtcNow;
-        var clock = Stopwatch.StartNew();
-        var repo = RepoPaths.Find();
-        var machine = await MachineInfo.CollectAsync(repo, cancellationToken);
-        var workDir = Directory.CreateTempSubdirectory("lamina-bench-").FullName;
+        var run = await BenchmarkRun.StartAsync("lamina-bench-", cancellationToken);
+        var (startedAt, clock, repo, machine, workDir) = run;
         Say($"Client on CPU(s) {machine.ClientCpus}; servers on CPU(s) {(settings.ServerCpus.Length > 0 ? settings.ServerCpus : "any (not pinned)")}. " +
             $"Logs in {workDir}.");
         if (settings.ServerCpus.Length > 0 && machine.ClientCpus.Split(',').Intersect(settings.ServerCpus.Split(',')).Any())
@@ -37,7 +32,6 @@ internal static class ControlPlaneBenchmark
 
         ServerUnderTest? lamina = null, moto = null, echo = null;
         var pools = new List<SignedRequestPool>();
-        var keepLogs = true;
         try
         {
             var starting = Stopwatch.StartNew();
@@ -139,25 +133,9 @@ internal static class ControlPlaneBenchmark
 
             var summary = new ControlPlaneResults(startedAt, clock.Elapsed, settings, machine, runs, boto3, responseBytes,
                 pools.Sum(p => p.Resigns));
-            var markdown = ControlPlaneReport.Markdown(summary);
-            Console.WriteLine();
-            Console.WriteLine(markdown);
-            SaveRaw(repo, summary, markdown);
-            if (settings.WriteDocs)
-            {
-                ControlPlaneReport.UpdateDocs(repo.BenchmarksDoc, markdown);
-                Say($"Updated {Path.GetRelativePath(repo.Root, repo.BenchmarksDoc)}.");
-            }
+            run.Publish("control-plane", summary, ControlPlaneReport.Markdown(summary), ControlPlaneReport.Heading, settings.WriteDocs);
 
-            Say($"Done in {clock.Elapsed.TotalSeconds:F0} s.");
-            if (summary.TotalErrors > 0)
-            {
-                Say($"{summary.TotalErrors} requests failed; the numbers above are not valid. Server logs kept in {workDir}.");
-                return 1;
-            }
-
-            keepLogs = false;
-            return 0;
+            return run.Finish(summary.TotalErrors > 0 ? $"{summary.TotalErrors} requests failed" : null);
         }
         finally
         {
@@ -174,10 +152,7 @@ internal static class ControlPlaneBenchmark
                 }
             }
 
-            if (!keepLogs)
-            {
-                TryDelete(workDir);
-            }
+            run.DeleteWorkDirIfValid();
         }
     }
 
@@ -185,7 +160,7 @@ internal static class ControlPlaneBenchmark
     private static TimeSpan EchoOr(ServerUnderTest server, ServerUnderTest echo, TimeSpan duration, TimeSpan echoCap) =>
         ReferenceEquals(server, echo) && duration > echoCap ? echoCap : duration;
 
-    private static async Task Quietly(Task task)
+    internal static async Task Quietly(Task task)
     {
         try
         {
@@ -197,30 +172,5 @@ internal static class ControlPlaneBenchmark
         }
     }
 
-    private static void SaveRaw(RepoPaths repo, ControlPlaneResults results, string markdown)
-    {
-        Directory.CreateDirectory(repo.ResultsDir);
-        var stem = Path.Combine(repo.ResultsDir, $"control-plane-{results.StartedAt.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
-        File.WriteAllText(stem + ".md", markdown);
-        File.WriteAllText(stem + ".json", JsonSerializer.Serialize(results, RawJsonOptions));
-    }
-
-    private static readonly JsonSerializerOptions RawJsonOptions = new() { WriteIndented = true };
-
-    private static void TryDelete(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A server may still hold a file for a moment; the temp dir is cleaned by the OS eventually.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    private static void Say(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+    private static void Say(string line) => BenchmarkRun.Say(line);
 }

@@ -20,9 +20,8 @@ internal static class ControlPlaneReport
         var s = r.Settings;
         var m = r.Machine;
         var md = new StringBuilder();
-        md.Append(Heading).Append("\n\n");
-        md.Append(Inv, $"Last run {r.StartedAt:yyyy-MM-dd HH:mm} UTC on commit `{m.Commit}` by `bench/run.sh control-plane` ")
-            .Append(Inv, $"(took {r.Took.TotalSeconds:F0} s, build excluded).\n\n");
+        AppendLastRun(md, Heading, "control-plane", r.StartedAt, r.Took, m);
+        md.Append("\n\n");
         md.Append(Inv, $"Machine: {m.Cpus} CPUs ({m.CpuModel}), {m.MemoryGiB:F0} GiB, {m.Os}; .NET {m.Dotnet}; ")
             .Append(Inv, $"moto {m.MotoVersion}, boto3 {m.Boto3Version}. The machine is shared, so runs vary by about ±15%.\n\n");
 
@@ -103,18 +102,39 @@ internal static class ControlPlaneReport
         return md.ToString();
     }
 
+    /// <summary>A section's heading and its "Last run ... on commit ... by bench/run.sh VERB" sentence (no line break after it).</summary>
+    public static void AppendLastRun(StringBuilder md, string heading, string verb, DateTimeOffset startedAt, TimeSpan took, MachineInfo m) =>
+        md.Append(heading).Append("\n\n")
+            .Append(Inv, $"Last run {startedAt:yyyy-MM-dd HH:mm} UTC on commit `{m.Commit}` by `bench/run.sh {verb}` ")
+            .Append(Inv, $"(took {took.TotalSeconds:F0} s, build excluded).");
+
+    /// <summary>
+    /// <see cref="AppendLastRun"/> into a new builder, then the start of the machine line (ends after the .NET version,
+    /// for the section to name its peers).
+    /// </summary>
+    public static StringBuilder Header(string heading, string verb, DateTimeOffset startedAt, TimeSpan took, MachineInfo m)
+    {
+        var md = new StringBuilder();
+        AppendLastRun(md, heading, verb, startedAt, took, m);
+        md.Append("\n\n").Append(Inv, $"Machine: {m.Cpus} CPUs ({m.CpuModel}), {m.MemoryGiB:F0} GiB, {m.Os}; .NET {m.Dotnet}; ");
+        return md;
+    }
+
     /// <summary>Replaces the section (up to the next level-2 heading) in the document, or appends it.</summary>
-    public static void UpdateDocs(string path, string section)
+    public static void UpdateDocs(string path, string section) => UpdateDocs(path, Heading, section);
+
+    /// <summary>Replaces the section starting at <paramref name="heading"/> (up to the next level-2 heading), or appends it.</summary>
+    public static void UpdateDocs(string path, string heading, string section)
     {
         var doc = File.Exists(path) ? File.ReadAllText(path) : DocIntro;
-        var start = doc.IndexOf(Heading + "\n", StringComparison.Ordinal);
+        var start = doc.IndexOf(heading + "\n", StringComparison.Ordinal);
         if (start < 0)
         {
             doc = doc.TrimEnd('\n') + "\n\n" + section;
         }
         else
         {
-            var next = doc.IndexOf("\n## ", start + Heading.Length, StringComparison.Ordinal);
+            var next = doc.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
             doc = doc[..start] + section + (next < 0 ? "" : "\n" + doc[(next + 1)..]);
         }
 

@@ -8,20 +8,18 @@ namespace Lamina.Benchmarks.ControlPlane;
 /// <summary>Creates the same functions in each server through its API, then checks both answer the reads alike.</summary>
 internal static class FunctionSeeder
 {
-    /// <summary>moto checks that the execution role exists in its IAM; Lamina only checks the ARN's shape.</summary>
+    /// <summary>
+    /// Both servers check that the execution role exists in the caller's account (Lamina also that the caller may
+    /// pass it), so each gets the role through its own IAM CreateRole and the functions name the ARN it answers.
+    /// </summary>
     private const string RoleName = "bench-lambda-role";
-
-    private const string MotoAccount = "123456789012";
 
     public static string FunctionName(int i) => $"bench-fn-{i:D3}";
 
     public static async Task SeedAsync(ServerUnderTest server, int count, int environmentVariables, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        if (server.Name == "moto")
-        {
-            await CreateRoleAsync(http, server, cancellationToken);
-        }
+        var roleArn = await CreateRoleArnAsync(http, server, RoleName, cancellationToken);
 
         var zip = NodeHandlerZip();
         var url = new Uri(server.Endpoint, "/2015-03-31/functions");
@@ -31,7 +29,7 @@ internal static class FunctionSeeder
             {
                 ["FunctionName"] = FunctionName(i),
                 ["Runtime"] = "nodejs20.x",
-                ["Role"] = $"arn:aws:iam::{MotoAccount}:role/{RoleName}",
+                ["Role"] = roleArn,
                 ["Handler"] = "index.handler",
                 ["Description"] = "control-plane benchmark function",
                 ["Timeout"] = 3,
@@ -79,17 +77,30 @@ internal static class FunctionSeeder
         return (get.Length, list.Length);
     }
 
-    private static async Task CreateRoleAsync(HttpClient http, ServerUnderTest server, CancellationToken cancellationToken)
+    /// <summary>IAM CreateRole through the query API, trusted by Lambda; returns the XML answer (it holds the role's ARN).</summary>
+    internal static async Task<byte[]> CreateRoleAsync(HttpClient http, ServerUnderTest server, CancellationToken cancellationToken,
+        string roleName = RoleName)
     {
         const string TrustPolicy =
             """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}""";
-        var form = $"Action=CreateRole&Version=2010-05-08&RoleName={RoleName}&AssumeRolePolicyDocument={Uri.EscapeDataString(TrustPolicy)}";
+        var form = $"Action=CreateRole&Version=2010-05-08&RoleName={roleName}&AssumeRolePolicyDocument={Uri.EscapeDataString(TrustPolicy)}";
         var request = SignedRequest.Sign(HttpMethod.Post, new Uri(server.Endpoint, "/"), server.Credentials with { Region = "us-east-1" }, "iam",
             DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes(form), "application/x-www-form-urlencoded; charset=utf-8");
-        await SendExpectingAsync(http, request, HttpStatusCode.OK, cancellationToken);
+        return await SendExpectingAsync(http, request, HttpStatusCode.OK, cancellationToken);
     }
 
-    private static async Task<byte[]> SendExpectingAsync(HttpClient http, SignedRequest request, HttpStatusCode expected,
+    /// <summary><see cref="CreateRoleAsync"/>, then the role's ARN from the answer's <c>&lt;Arn&gt;</c> element.</summary>
+    public static async Task<string> CreateRoleArnAsync(HttpClient http, ServerUnderTest server, string roleName, CancellationToken cancellationToken)
+    {
+        var xml = Encoding.UTF8.GetString(await CreateRoleAsync(http, server, cancellationToken, roleName));
+        var start = xml.IndexOf("<Arn>", StringComparison.Ordinal);
+        var end = start < 0 ? -1 : xml.IndexOf("</Arn>", start, StringComparison.Ordinal);
+        return end > start
+            ? xml[(start + "<Arn>".Length)..end]
+            : throw new InvalidOperationException($"{server.Name} answered CreateRole without a role ARN: {xml}");
+    }
+
+    public static async Task<byte[]> SendExpectingAsync(HttpClient http, SignedRequest request, HttpStatusCode expected,
         CancellationToken cancellationToken)
     {
         using var message = request.ToMessage();
@@ -104,14 +115,23 @@ internal static class FunctionSeeder
         return body;
     }
 
-    private static byte[] NodeHandlerZip()
+    private static byte[] NodeHandlerZip() =>
+        Zip("index.js", "exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });\n", executable: false);
+
+    /// <summary>A one-file deployment package; <paramref name="executable"/> sets Unix mode 0755 (a custom runtime's bootstrap).</summary>
+    public static byte[] Zip(string path, string content, bool executable)
     {
         using var buffer = new MemoryStream();
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
         {
-            var entry = zip.CreateEntry("index.js", CompressionLevel.Fastest);
+            var entry = zip.CreateEntry(path, CompressionLevel.Fastest);
+            if (executable)
+            {
+                entry.ExternalAttributes = (0x8000 | 0b111_101_101) << 16;
+            }
+
             using var stream = entry.Open();
-            stream.Write("exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify(event) });\n"u8);
+            stream.Write(Encoding.UTF8.GetBytes(content));
         }
 
         return buffer.ToArray();

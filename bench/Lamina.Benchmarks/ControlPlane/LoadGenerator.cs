@@ -31,7 +31,12 @@ internal sealed class LoadGenerator : IDisposable
     public int Connections { get; }
 
     /// <summary>Runs for <paramref name="duration"/>; requests in flight at the deadline finish and count.</summary>
-    public async Task<LoadSlice> RunAsync(SignedRequestPool pool, int workers, TimeSpan duration, ServerProcess? server,
+    public Task<LoadSlice> RunAsync(SignedRequestPool pool, int workers, TimeSpan duration, ServerProcess? server,
+        CancellationToken cancellationToken) =>
+        RunAsync(pool, workers, duration, server, LoadOptions.ClosedLoop, cancellationToken);
+
+    /// <summary>As above, with what counts as success, an observer of successes, and optional pacing.</summary>
+    public async Task<LoadSlice> RunAsync(SignedRequestPool pool, int workers, TimeSpan duration, ServerProcess? server, LoadOptions options,
         CancellationToken cancellationToken)
     {
         var self = Process.GetCurrentProcess();
@@ -40,10 +45,11 @@ internal sealed class LoadGenerator : IDisposable
         var start = Stopwatch.GetTimestamp();
         var deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var tasks = new Task<WorkerResult>[workers];
+        var pace = new PaceSchedule(start, options.RatePerSecond);
         for (var i = 0; i < workers; i++)
         {
             var worker = i;
-            tasks[i] = Task.Run(() => WorkAsync(pool, worker, deadline, cancellationToken), cancellationToken);
+            tasks[i] = Task.Run(() => WorkAsync(pool, worker, deadline, options, pace, cancellationToken), cancellationToken);
         }
 
         var results = await Task.WhenAll(tasks);
@@ -64,14 +70,44 @@ internal sealed class LoadGenerator : IDisposable
 
     private sealed record WorkerResult(List<long> Samples, long Errors, long Bytes, string? FirstError);
 
-    private async Task<WorkerResult> WorkAsync(SignedRequestPool pool, int worker, long deadline, CancellationToken cancellationToken)
+    /// <summary>Hands out send times <c>start + k / rate</c> to whichever worker asks next (no pacing when the rate is null).</summary>
+    private sealed class PaceSchedule(long start, double? ratePerSecond)
+    {
+        private long _next = -1;
+
+        /// <summary>Waits until the next slot; false when it falls at or after <paramref name="deadline"/>.</summary>
+        public async ValueTask<bool> WaitForSlotAsync(long deadline, CancellationToken cancellationToken)
+        {
+            if (ratePerSecond is not { } rate)
+            {
+                return Stopwatch.GetTimestamp() < deadline;
+            }
+
+            var due = start + (long)(Interlocked.Increment(ref _next) * Stopwatch.Frequency / rate);
+            if (due >= deadline)
+            {
+                return false;
+            }
+
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken);
+            }
+
+            return true;
+        }
+    }
+
+    private async Task<WorkerResult> WorkAsync(SignedRequestPool pool, int worker, long deadline, LoadOptions options, PaceSchedule pace,
+        CancellationToken cancellationToken)
     {
         var samples = new List<long>(64 * 1024);
         var buffer = new byte[64 * 1024];
         long errors = 0, bytes = 0;
         string? firstError = null;
         long next = worker;
-        while (Stopwatch.GetTimestamp() < deadline)
+        while (await pace.WaitForSlotAsync(deadline, cancellationToken))
         {
             using var message = pool.Get(next++).ToMessage();
             var sent = Stopwatch.GetTimestamp();
@@ -87,10 +123,12 @@ internal sealed class LoadGenerator : IDisposable
                 }
 
                 var done = Stopwatch.GetTimestamp();
-                if (response.StatusCode == HttpStatusCode.OK)
+                // An invoke whose function failed still answers 200 (or 202), flagged by X-Amz-Function-Error: not a success.
+                if (response.StatusCode == options.Expected && !response.Headers.Contains("X-Amz-Function-Error"))
                 {
                     samples.Add(done - sent);
                     bytes += length;
+                    options.OnSuccess?.Invoke(response);
                 }
                 else
                 {

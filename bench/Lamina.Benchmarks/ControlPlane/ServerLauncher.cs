@@ -12,17 +12,22 @@ internal static class ServerLauncher
     /// <c>lamina serve</c> on a fresh data dir and port 0: Lamina picks a free port itself and writes the
     /// endpoint and root key to DIR/config and DIR/credentials (AWS shared-file format) once it listens.
     /// </summary>
-    public static async Task<ServerUnderTest> StartLaminaAsync(RepoPaths repo, ControlPlaneSettings settings, string workDir,
-        CancellationToken cancellationToken)
+    public static Task<ServerUnderTest> StartLaminaAsync(RepoPaths repo, ControlPlaneSettings settings, string workDir,
+        CancellationToken cancellationToken) =>
+        StartLaminaAsync(repo, settings.LaminaExecutable, settings.ServerCpus, workDir, [], cancellationToken);
+
+    /// <summary>As above, with <paramref name="extraArguments"/> after the ones every benchmark passes.</summary>
+    public static async Task<ServerUnderTest> StartLaminaAsync(RepoPaths repo, string? laminaExecutable, string serverCpus, string workDir,
+        IReadOnlyList<string> extraArguments, CancellationToken cancellationToken)
     {
-        var executable = settings.LaminaExecutable
+        var executable = laminaExecutable
             ?? (File.Exists(repo.BuiltLamina) ? repo.BuiltLamina
                 : File.Exists(repo.LaminaScript) ? repo.LaminaScript
                 : throw new InvalidOperationException($"No Lamina build at {repo.BuiltLamina}; run bench/run.sh, which builds it."));
         var dataDir = Path.Combine(workDir, "lamina-data");
         var process = ServerProcess.Start("Lamina", executable,
-            ["serve", "--data-dir", dataDir, "--listen", "http://127.0.0.1:0", "--region", ControlPlaneSettings.Region],
-            Path.Combine(workDir, "lamina.log"), settings.ServerCpus);
+            ["serve", "--data-dir", dataDir, "--listen", "http://127.0.0.1:0", "--region", ControlPlaneSettings.Region, .. extraArguments],
+            Path.Combine(workDir, "lamina.log"), serverCpus);
         try
         {
             var config = Path.Combine(dataDir, "config");
@@ -62,19 +67,26 @@ internal static class ServerLauncher
     }
 
     /// <summary>This program's hidden <c>echo-server</c> verb, pinned like the servers.</summary>
-    public static async Task<ServerUnderTest> StartEchoAsync(ControlPlaneSettings settings, string workDir, CancellationToken cancellationToken)
+    public static Task<ServerUnderTest> StartEchoAsync(ControlPlaneSettings settings, string workDir, CancellationToken cancellationToken) =>
+        StartSelfAsync("echo", "echo-server", [], settings.ServerCpus, workDir, cancellationToken);
+
+    /// <summary>
+    /// One of this program's hidden server verbs on a free port (<c>VERB --port N ARGS</c>), pinned to
+    /// <paramref name="cpus"/>; ready once it answers HTTP on 127.0.0.1.
+    /// </summary>
+    public static async Task<ServerUnderTest> StartSelfAsync(string name, string verb, IEnumerable<string> arguments, string cpus, string workDir,
+        CancellationToken cancellationToken)
     {
         var port = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("Unknown process path.");
-        string[] arguments = Path.GetFileNameWithoutExtension(self) == "dotnet"
-            ? [typeof(ServerLauncher).Assembly.Location, "echo-server", "--port", port]
-            : ["echo-server", "--port", port];
-        var process = ServerProcess.Start("echo", self, arguments, Path.Combine(workDir, "echo.log"), settings.ServerCpus);
+        string[] command = [verb, "--port", port, .. arguments];
+        string[] argv = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [typeof(ServerLauncher).Assembly.Location, .. command] : command;
+        var process = ServerProcess.Start(name, self, argv, Path.Combine(workDir, name + ".log"), cpus);
         try
         {
             var endpoint = new Uri($"http://127.0.0.1:{port}");
             await WaitForHttpAsync(process, endpoint, cancellationToken);
-            return new ServerUnderTest("echo", endpoint, new AwsCredentials("AKIAECHOBENCH0000000", "echo-ignores-signatures", ControlPlaneSettings.Region),
+            return new ServerUnderTest(name, endpoint, new AwsCredentials("AKIAECHOBENCH0000000", "echo-ignores-signatures", ControlPlaneSettings.Region),
                 process);
         }
         catch
@@ -110,7 +122,7 @@ internal static class ServerLauncher
         }
     }
 
-    private static async Task WaitForHttpAsync(ServerProcess process, Uri probe, CancellationToken cancellationToken)
+    public static async Task WaitForHttpAsync(ServerProcess process, Uri probe, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await WaitUntilAsync(process, async () =>

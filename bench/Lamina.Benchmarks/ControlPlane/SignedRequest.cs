@@ -31,12 +31,13 @@ internal sealed class SignedRequest
     public DateTimeOffset SignedAt { get; }
 
     /// <summary>Signs with Lamina's own <see cref="SigV4Signer"/>: the signature every server under test verifies (or ignores, as moto does).</summary>
+    /// <param name="headers">Extra headers, signed and sent (e.g. <c>X-Amz-Log-Type</c>).</param>
     public static SignedRequest Sign(HttpMethod method, Uri url, AwsCredentials credentials, string service, DateTimeOffset now,
-        byte[]? body = null, string? contentType = null)
+        byte[]? body = null, string? contentType = null, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
-        var signed = SigV4Signer.SignHeaders(method.Method, url, [], body ?? [], credentials.AccessKeyId, credentials.SecretAccessKey,
+        var signed = SigV4Signer.SignHeaders(method.Method, url, headers ?? [], body ?? [], credentials.AccessKeyId, credentials.SecretAccessKey,
             credentials.Region, service, now);
-        return new SignedRequest(method, url, [.. signed], body, contentType, now);
+        return new SignedRequest(method, url, [.. headers ?? [], .. signed], body, contentType, now);
     }
 
     public HttpRequestMessage ToMessage()

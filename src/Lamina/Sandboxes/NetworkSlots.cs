@@ -19,8 +19,10 @@ internal sealed record NetworkSlot(int Index, string Namespace, string HostInter
 /// or link-local metadata addresses. Nothing from outside can open a connection into it.
 /// </summary>
 /// <remarks>
-/// Names carry the server's pid in base 36 (<c>lmn&lt;pid&gt;x&lt;n&gt;</c>, veth <c>lmh&lt;pid&gt;x&lt;n&gt;</c>) so a restarted
-/// server can remove what a crashed one left. Slots are reused: an environment's processes are all dead
+/// Names carry the server's pid in base 36 (<c>lmn&lt;pid&gt;Y&lt;k&gt;X&lt;n&gt;</c>, veth <c>lmh&lt;pid&gt;Y&lt;k&gt;X&lt;n&gt;</c>) so a
+/// restarted server can remove what a crashed one left. The separators are upper case because base-36 digits are
+/// lower case: with <c>y</c> and <c>x</c>, a pid such as 15442 (<c>bwy</c>) was misread as a dead one and a starting
+/// server deleted a running server's namespaces and rules. Slots are reused: an environment's processes are all dead
 /// (its cgroup was killed) before its slot returns to the pool. A few are kept ready ahead of demand,
 /// since creating one costs two <c>ip</c> runs (about 10 ms).
 /// </remarks>
@@ -52,7 +54,7 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
         _logger = logger;
     }
 
-    public string HostInterfacePattern => $"lmh{_tag}x*";
+    public string HostInterfacePattern => $"lmh{_tag}X*";
 
     public string Describe => $"network namespaces on 10.{_subnet}.0.0/16";
 
@@ -69,7 +71,7 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
 
         await CleanupStaleAsync();
         // Several servers may share a process (tests): the tag is the pid plus a per-process counter.
-        var tag = Base36.Encode(Environment.ProcessId) + "y" + Base36.Encode(Interlocked.Increment(ref _instances));
+        var tag = Base36.Encode(Environment.ProcessId) + "Y" + Base36.Encode(Interlocked.Increment(ref _instances));
         int subnet;
         await SubnetLock.WaitAsync();
         try
@@ -208,9 +210,9 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
             throw new InvalidOperationException("All 16,384 environment network slots are in use.");
         }
 
-        var ns = $"lmn{_tag}x{Bits(index)}";
-        var hostIf = $"lmh{_tag}x{Bits(index)}";
-        var envIf = $"lme{_tag}x{Bits(index)}";
+        var ns = $"lmn{_tag}X{Bits(index)}";
+        var hostIf = $"lmh{_tag}X{Bits(index)}";
+        var envIf = $"lme{_tag}X{Bits(index)}";
         var third = index >> 6;
         var fourth = (index & 63) << 2;
         var gateway = new IPAddress([10, (byte)_subnet, (byte)third, (byte)(fourth + 1)]);
@@ -251,17 +253,51 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
         foreach (var line in tables.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Trim().Split(' ');
-            if (parts.Length == 3 && parts[2].StartsWith("lamina_", StringComparison.Ordinal) && OwnerGone(parts[2]["lamina_".Length..] + "x"))
+            if (parts.Length == 3 && parts[2].StartsWith("lamina_", StringComparison.Ordinal) && OwnerGone(parts[2]["lamina_".Length..]))
             {
                 await HostCommands.RunAsync("/usr/sbin/nft", ["delete", "table", parts[1], parts[2]]);
             }
         }
     }
 
+    /// <summary>
+    /// Whether the server that named an object (<c>PID</c> then <c>Y</c>) has exited. Servers before the upper-case
+    /// separators wrote <c>PIDyKxN</c>, where the pid may itself hold a <c>y</c>: such a name is stale only when no
+    /// prefix ending before a <c>y</c> is a running process.
+    /// </summary>
     private static bool OwnerGone(string tagAndRest)
     {
-        var tag = tagAndRest.Split('x')[0].Split('y')[0];
-        return Base36.TryDecode(tag, out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}");
+        var separator = tagAndRest.IndexOf('Y', StringComparison.Ordinal);
+        var candidates = separator >= 0
+            ? [tagAndRest[..separator]]
+            : tagAndRest.Select((c, i) => c == 'y' ? tagAndRest[..i] : null).OfType<string>().ToList();
+        var any = false;
+        foreach (var candidate in candidates)
+        {
+            if (Base36.TryDecode(candidate, out var pid))
+            {
+                any = true;
+                if (pid == Environment.ProcessId || IsUserProcess(pid))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return any;
+    }
+
+    /// <summary>A running process that is not a kernel thread (those have an empty command line and small pids that old names decode to).</summary>
+    private static bool IsUserProcess(long pid)
+    {
+        try
+        {
+            return File.ReadAllBytes($"/proc/{pid}/cmdline").Length > 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     public async ValueTask DisposeAsync()

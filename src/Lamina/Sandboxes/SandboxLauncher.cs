@@ -141,7 +141,8 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
             try
             {
                 AddBubblewrapArguments(args, spec, seccompFd);
-                process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the sandbox launcher.");
+                // From the one thread that never exits: --die-with-parent follows the forking thread (SpawnerThread).
+                process = SpawnerThread.Run(() => Process.Start(info)) ?? throw new InvalidOperationException("Could not start the sandbox launcher.");
             }
             finally
             {
