@@ -312,7 +312,7 @@ internal sealed partial class SqliteStore : IIamStore
 
             var current = await Scalar(c, tx, "SELECT revision_id FROM function_policies WHERE account_id = $a AND function_name = $f AND qualifier = $q",
                 cancellationToken, ("$a", accountId), ("$f", functionName), ("$q", qualifier)) as string;
-            if (expectedRevisionId is not null && expectedRevisionId != current)
+            if (expectedRevisionId is not null && expectedRevisionId != (current ?? ""))
             {
                 return (WriteStatus.RevisionMismatch, false);
             }
@@ -349,7 +349,7 @@ internal sealed partial class SqliteStore : IIamStore
 
             var current = await Scalar(c, tx, "SELECT revision_id FROM layer_version_policies WHERE account_id = $a AND layer_name = $l AND version = $v",
                 cancellationToken, ("$a", accountId), ("$l", layerName), ("$v", version)) as string;
-            if (expectedRevisionId is not null && expectedRevisionId != current)
+            if (expectedRevisionId is not null && expectedRevisionId != (current ?? ""))
             {
                 return (WriteStatus.RevisionMismatch, false);
             }

@@ -183,7 +183,30 @@ public sealed class DotnetRuntimeTests(LaminaFixture lamina, DotnetFunctions fun
         }
     }
 
-    private static async Task CreateAsync(AwsClient client, string name, string handler, byte[] zip, object? logging = null)
+    [Fact]
+    public async Task AwsCli_ResultErrorAndTimeout_AsTheCliReportsThem()
+    {
+        using var client = lamina.Client();
+        await Task.WhenAll(CreateAsync(client, "dn-cli", Handlers + "Greet", functions.ClassLibraryZip),
+            CreateAsync(client, "dn-cli-throw", Handlers + "Throw", functions.ClassLibraryZip),
+            CreateAsync(client, "dn-cli-slow", Handlers + "Sleep", functions.ClassLibraryZip, timeout: 2));
+        var cli = new AwsCli(lamina);
+
+        var results = await Task.WhenAll(cli.InvokeAsync("dn-cli", new { name = "CLI", count = 4 }),
+            cli.InvokeAsync("dn-cli-throw", new { name = "CLI" }), cli.InvokeAsync("dn-cli-slow", new { name = "late", count = 10 }));
+
+        Assert.True(results[0].FunctionError is null, results[0].ToString());
+        Assert.Equal("$LATEST", results[0].ExecutedVersion);
+        Assert.Equal("""{"Message":"Hello, CLI!","Doubled":8}""", results[0].Payload);
+        Assert.Equal("Unhandled", results[1].FunctionError);
+        Assert.Equal("InvalidOperationException", results[1].Json["errorType"]!.GetValue<string>());
+        Assert.Equal("boom CLI", results[1].Json["errorMessage"]!.GetValue<string>());
+        Assert.Equal("Unhandled", results[2].FunctionError);
+        Assert.Equal("Sandbox.Timedout", results[2].Json["errorType"]!.GetValue<string>());
+        Assert.Matches(@"^RequestId: [0-9a-f-]{36} Error: Task timed out after 2\.00 seconds$", results[2].Json["errorMessage"]!.GetValue<string>());
+    }
+
+    private static async Task CreateAsync(AwsClient client, string name, string handler, byte[] zip, object? logging = null, int timeout = 30)
     {
         var created = await client.PostAsync("/2015-03-31/functions", new
         {
@@ -194,7 +217,7 @@ public sealed class DotnetRuntimeTests(LaminaFixture lamina, DotnetFunctions fun
             Code = new { ZipFile = Convert.ToBase64String(zip) },
             // CPU is proportional to memory; 1769 MB is one full vCPU, which .NET's JIT-heavy cold start needs.
             MemorySize = 1769,
-            Timeout = 30,
+            Timeout = timeout,
             LoggingConfig = logging,
         });
         Assert.True(created.Status == 201, created.ToString());

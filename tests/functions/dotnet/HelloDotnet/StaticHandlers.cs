@@ -59,6 +59,13 @@ public static class StaticHandlers
     public static Reply Throw(Greeting input) =>
         throw new InvalidOperationException($"boom {input.Name}", new ArgumentException("inner cause"));
 
+    /// <summary>Sleeps <c>Count</c> seconds, to run past the function's timeout.</summary>
+    public static Reply Sleep(Greeting input)
+    {
+        Thread.Sleep(TimeSpan.FromSeconds(input.Count));
+        return Greet(input);
+    }
+
     /// <summary>An <c>object</c> input goes through the serializer (a JsonElement), not the raw stream.</summary>
     public static string Kind(object input) => input.GetType().Name;
 
