@@ -8,6 +8,15 @@ internal enum AsyncEventKind
 
     /// <summary>A durable execution's next invocation (start, or resume after a wait, callback or retry).</summary>
     DurableResume,
+
+    /// <summary>A durable timer: a wait's end, a step retry, a callback timeout or heartbeat, the execution timeout.</summary>
+    DurableTimer,
+
+    /// <summary>A durable execution's chained invoke of another function.</summary>
+    DurableChainedInvoke,
+
+    /// <summary>A durable execution started by a chained invoke closed: tell its parent.</summary>
+    DurableChildClosed,
 }
 
 /// <summary>

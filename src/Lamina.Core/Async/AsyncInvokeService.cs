@@ -53,6 +53,9 @@ internal sealed class AsyncInvokeService(IStore store, FunctionService functions
         return id;
     }
 
+    /// <summary>Wakes the pollers after events were committed by other means (durable state changes).</summary>
+    public void NotifyEnqueued() => Enqueued?.Invoke();
+
     /// <summary>Queues a durable execution's next invocation (or any internal invocation) under a chosen id.</summary>
     public async Task EnqueueInternalAsync(AsyncEvent @event, CancellationToken cancellationToken)
     {

@@ -42,12 +42,20 @@ internal sealed class AsyncProcessor(
     Envelope envelope,
     AsyncOptions options,
     ControlPlaneOptions controlPlane,
+    Durable.DurableEngine durable,
     TimeProvider time)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
 
     public async Task<AsyncOutcome> ProcessAsync(AsyncEvent e, string node, CancellationToken cancellationToken)
     {
+        if (e.Kind != AsyncEventKind.Invoke)
+        {
+            // Durable executions' wake-ups, timers and chained invokes share this queue and its pollers.
+            await durable.ProcessAsync(e, node, cancellationToken);
+            return AsyncOutcome.Succeeded;
+        }
+
         var payload = envelope.Open(e.SealedPayload, AsyncEvent.PayloadContext(e.AccountId, e.Id));
         var target = new FunctionTarget(e.AccountId, e.FunctionName, e.Qualifier);
         var function = await store.Functions.GetFunctionAsync(e.AccountId, e.FunctionName, cancellationToken);

@@ -102,6 +102,31 @@ internal sealed class CodeStore(IBlobFiles files, IBlobIndex index, Envelope env
         return envelope.Open(sealedBytes, ContextFor(blob));
     }
 
+    /// <summary>
+    /// Re-wraps a package's data key under the active master key (the file is replaced atomically); false when
+    /// it already was, or the file is gone (its function was deleted meanwhile).
+    /// </summary>
+    public async Task<bool> RewrapAsync(BlobRecord blob, CancellationToken cancellationToken)
+    {
+        byte[] sealedBytes;
+        try
+        {
+            sealedBytes = await files.ReadAsync(blob.Id, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+
+        if (!envelope.Rewrap(sealedBytes, ContextFor(blob)))
+        {
+            return false;
+        }
+
+        await files.ReplaceAsync(blob.Id, sealedBytes, cancellationToken);
+        return true;
+    }
+
     /// <summary>Deletes files the store reported as no longer referenced.</summary>
     public void Release(IReadOnlyList<string> orphaned)
     {

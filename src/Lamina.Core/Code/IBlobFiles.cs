@@ -8,6 +8,9 @@ internal interface IBlobFiles
 
     Task<byte[]> ReadAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>Replaces a blob's bytes atomically (readers see the old file or the new one), fsync'd before returning.</summary>
+    Task ReplaceAsync(string id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
     void Delete(string id);
 
     /// <summary>Every blob file and when it was written (for the orphan sweep).</summary>

@@ -38,6 +38,7 @@ internal sealed class Envelope(MasterKey masterKey)
     public void Seal(ReadOnlySpan<byte> plaintext, string context, Span<byte> output)
     {
         var aad = Encoding.UTF8.GetBytes(context);
+        var (activeId, activeKey) = masterKey.Active;
         Span<byte> dek = stackalloc byte[MasterKey.KeySize];
         RandomNumberGenerator.Fill(dek);
         try
@@ -45,7 +46,7 @@ internal sealed class Envelope(MasterKey masterKey)
             output[0] = (byte)'L';
             output[1] = (byte)'E';
             output[2] = 1;
-            BinaryPrimitives.WriteUInt32BigEndian(output.Slice(3, 4), masterKey.ActiveKeyId);
+            BinaryPrimitives.WriteUInt32BigEndian(output.Slice(3, 4), activeId);
             var wrapNonce = output.Slice(7, NonceSize);
             var wrapTag = output.Slice(7 + NonceSize, TagSize);
             var wrapped = output.Slice(7 + NonceSize + TagSize, MasterKey.KeySize);
@@ -53,7 +54,7 @@ internal sealed class Envelope(MasterKey masterKey)
             var tag = output.Slice(HeaderSize - TagSize, TagSize);
             RandomNumberGenerator.Fill(wrapNonce);
             RandomNumberGenerator.Fill(nonce);
-            using (var wrap = new AesGcm(masterKey.ActiveKey, TagSize))
+            using (var wrap = new AesGcm(activeKey, TagSize))
             {
                 wrap.Encrypt(wrapNonce, dek, wrapped, wrapTag, WrapAad(aad));
             }
@@ -125,16 +126,20 @@ internal sealed class Envelope(MasterKey masterKey)
     /// <summary>Which master key wrapped this object's data key.</summary>
     public static uint MasterKeyIdOf(ReadOnlySpan<byte> sealedData) => BinaryPrimitives.ReadUInt32BigEndian(sealedData.Slice(3, 4));
 
+    /// <summary>Whether these bytes are an envelope (as opposed to another sealed format sharing a column).</summary>
+    public static bool IsEnvelope(ReadOnlySpan<byte> data) => data.Length >= HeaderSize && data[0] == 'L' && data[1] == 'E' && data[2] == 1;
+
     /// <summary>
     /// Re-wraps the data key under the active master key without touching the ciphertext: rotation
-    /// costs 60 bytes of work per object, however large the object.
+    /// costs 60 bytes of work per object, however large the object. False when it already was.
     /// </summary>
-    public void Rewrap(Span<byte> sealedData, string context)
+    public bool Rewrap(Span<byte> sealedData, string context)
     {
         var keyId = MasterKeyIdOf(sealedData);
-        if (keyId == masterKey.ActiveKeyId)
+        var (activeId, activeKey) = masterKey.Active;
+        if (keyId == activeId)
         {
-            return;
+            return false;
         }
 
         if (!masterKey.TryGetKey(keyId, out var oldKek))
@@ -155,12 +160,13 @@ internal sealed class Envelope(MasterKey masterKey)
             }
 
             RandomNumberGenerator.Fill(wrapNonce);
-            using (var newWrap = new AesGcm(masterKey.ActiveKey, TagSize))
+            using (var newWrap = new AesGcm(activeKey, TagSize))
             {
                 newWrap.Encrypt(wrapNonce, dek, wrapped, wrapTag, aad);
             }
 
-            BinaryPrimitives.WriteUInt32BigEndian(sealedData.Slice(3, 4), masterKey.ActiveKeyId);
+            BinaryPrimitives.WriteUInt32BigEndian(sealedData.Slice(3, 4), activeId);
+            return true;
         }
         finally
         {

@@ -10,4 +10,19 @@ internal static class Arns
 
     public static string LayerVersion(string region, string account, string layerName, long version) =>
         $"arn:aws:lambda:{region}:{account}:layer:{layerName}:{version}";
+
+    /// <summary>Account and function name of a function ARN (qualified, or a durable execution ARN under it).</summary>
+    public static bool TryParseFunction(string arn, out string account, out string name)
+    {
+        account = name = "";
+        var parts = arn.Split('/', 2)[0].Split(':');
+        if (parts.Length < 7 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function")
+        {
+            return false;
+        }
+
+        account = parts[4];
+        name = parts[6];
+        return true;
+    }
 }

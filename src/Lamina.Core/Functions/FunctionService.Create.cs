@@ -1,4 +1,5 @@
 using Lamina.Core.Api.Lambda;
+using Lamina.Core.Auth;
 using Lamina.Core.Errors;
 using Lamina.Core.Storage;
 
@@ -6,8 +7,9 @@ namespace Lamina.Core.Functions;
 
 internal sealed partial class FunctionService
 {
-    public async Task<Outcome<FunctionConfiguration>> CreateAsync(string callerAccount, CreateFunctionRequest request, CancellationToken cancellationToken)
+    public async Task<Outcome<FunctionConfiguration>> CreateAsync(CallerIdentity caller, CreateFunctionRequest request, CancellationToken cancellationToken)
     {
+        var callerAccount = caller.AccountId;
         var v = new Violations();
         v.Required(request.FunctionName, "functionName");
         v.Required(request.Role, "role");
@@ -84,6 +86,16 @@ internal sealed partial class FunctionService
             return layers.Error;
         }
 
+        var variables = request.Environment is null ? null : request.Environment.Variables ?? [];
+        var sealing = await vault.NewAsync(caller, callerAccount, target.Name, string.IsNullOrEmpty(request.KMSKeyArn) ? null : request.KMSKeyArn, variables,
+            cancellationToken);
+        if (!sealing.TryGetValue(out var unlocked, out var keyError))
+        {
+            return keyError;
+        }
+
+        using var environment = unlocked;
+        var functionArn = Arns.Function(options.Region, callerAccount, target.Name);
         for (var attempt = 0; ; attempt++)
         {
             var staged = attempt == 0
@@ -102,16 +114,14 @@ internal sealed partial class FunctionService
 
             var now = time.GetUtcNow();
             var config = NewConfiguration(target, request, claim.Blob, layers.Value, now);
-            var variables = request.Environment is null ? null : request.Environment.Variables ?? [];
-            var hash = ContentHash(config, variables);
-            var sealedEnv = SealEnvironment(callerAccount, target.Name, variables);
+            var hash = ContentHash(config, environment.Digest);
             var latest = new FunctionVersionRecord
             {
                 AccountId = callerAccount,
                 FunctionName = target.Name,
                 Version = FunctionVersions.Latest,
                 Config = config,
-                SealedEnvironment = sealedEnv,
+                SealedEnvironment = environment.SealFor(functionArn, FunctionVersions.Latest),
                 CodeBlobId = claim.Blob.Id,
                 LayerBlobIds = layers.Value.Select(l => l.CodeBlobId).ToList(),
                 ContentHash = hash,
@@ -122,6 +132,7 @@ internal sealed partial class FunctionService
                 published = latest with
                 {
                     Version = "1",
+                    SealedEnvironment = environment.SealFor(functionArn, "1"),
                     Config = config with
                     {
                         Version = "1",
@@ -146,7 +157,7 @@ internal sealed partial class FunctionService
                 case WriteStatus.Ok:
                     var shown = published ?? latest;
                     // AWS answers CreateFunction with the unqualified ARN even when it published version 1.
-                    return Present(shown, null) with { LastUpdateStatus = null };
+                    return Present(shown, null, Shown(variables)) with { LastUpdateStatus = null };
                 case WriteStatus.AlreadyExists:
                     return LambdaErrors.FunctionExists(target.Name);
                 case WriteStatus.BlobGone when attempt < 3:

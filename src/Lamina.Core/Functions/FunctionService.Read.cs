@@ -1,11 +1,12 @@
 using Lamina.Core.Api.Lambda;
+using Lamina.Core.Auth;
 using Lamina.Core.Errors;
 
 namespace Lamina.Core.Functions;
 
 internal sealed partial class FunctionService
 {
-    public async Task<Outcome<GetFunctionResponse>> GetAsync(FunctionTarget target, ICodeUrlSigner signer, CancellationToken cancellationToken)
+    public async Task<Outcome<GetFunctionResponse>> GetAsync(CallerIdentity caller, FunctionTarget target, ICodeUrlSigner signer, CancellationToken cancellationToken)
     {
         var resolved = await ResolveAsync(target, cancellationToken);
         if (!resolved.TryGetValue(out var found, out var error))
@@ -21,20 +22,20 @@ internal sealed partial class FunctionService
 
         return new GetFunctionResponse
         {
-            Configuration = Present(found.Version, target.Qualifier),
+            Configuration = await PresentAsync(caller, found.Version, target.Qualifier, cancellationToken),
             Code = new FunctionCodeLocation { RepositoryType = "S3", Location = signer.Presign(found.Version.CodeBlobId) },
             Tags = function.Tags.Count == 0 ? null : new Dictionary<string, string>(function.Tags),
             Concurrency = function.ReservedConcurrency is { } reserved ? new Concurrency { ReservedConcurrentExecutions = reserved } : null,
         };
     }
 
-    public async Task<Outcome<FunctionConfiguration>> GetConfigurationAsync(FunctionTarget target, CancellationToken cancellationToken)
+    public async Task<Outcome<FunctionConfiguration>> GetConfigurationAsync(CallerIdentity caller, FunctionTarget target, CancellationToken cancellationToken)
     {
         var resolved = await ResolveAsync(target, cancellationToken);
-        return resolved.TryGetValue(out var found, out var error) ? Present(found.Version, target.Qualifier) : error;
+        return resolved.TryGetValue(out var found, out var error) ? await PresentAsync(caller, found.Version, target.Qualifier, cancellationToken) : error;
     }
 
-    public async Task<Outcome<ListFunctionsResponse>> ListAsync(string accountId, string? functionVersion, string? marker, int? maxItems,
+    public async Task<Outcome<ListFunctionsResponse>> ListAsync(CallerIdentity caller, string? functionVersion, string? marker, int? maxItems,
         CancellationToken cancellationToken)
     {
         var v = new Violations();
@@ -63,8 +64,8 @@ internal sealed partial class FunctionService
                 position = (split[0], afterVersion);
             }
 
-            var page = await Functions.ListAllVersionsAsync(accountId, position, limit + 1, cancellationToken);
-            items = page.Take(limit).Select(r => Present(r, r.Version, forList: true)).ToList();
+            var page = await Functions.ListAllVersionsAsync(caller.AccountId, position, limit + 1, cancellationToken);
+            items = await PresentAllAsync(caller, page.Take(limit), r => r.Version, cancellationToken);
             if (page.Count > limit)
             {
                 var last = page[limit - 1];
@@ -73,8 +74,8 @@ internal sealed partial class FunctionService
         }
         else
         {
-            var page = await Functions.ListLatestAsync(accountId, after, limit + 1, cancellationToken);
-            items = page.Take(limit).Select(r => Present(r, null, forList: true)).ToList();
+            var page = await Functions.ListLatestAsync(caller.AccountId, after, limit + 1, cancellationToken);
+            items = await PresentAllAsync(caller, page.Take(limit), _ => null, cancellationToken);
             if (page.Count > limit)
             {
                 next = EncodeMarker(page[limit - 1].FunctionName);
@@ -84,7 +85,7 @@ internal sealed partial class FunctionService
         return new ListFunctionsResponse { Functions = items, NextMarker = next };
     }
 
-    public async Task<Outcome<ListVersionsByFunctionResponse>> ListVersionsAsync(FunctionTarget target, string? marker, int? maxItems,
+    public async Task<Outcome<ListVersionsByFunctionResponse>> ListVersionsAsync(CallerIdentity caller, FunctionTarget target, string? marker, int? maxItems,
         CancellationToken cancellationToken)
     {
         var v = new Violations();
@@ -119,7 +120,7 @@ internal sealed partial class FunctionService
         var page = await Functions.ListVersionsAsync(target.AccountId, target.Name, after, limit + 1, cancellationToken);
         return new ListVersionsByFunctionResponse
         {
-            Versions = page.Take(limit).Select(r => Present(r, r.Version, forList: true)).ToList(),
+            Versions = await PresentAllAsync(caller, page.Take(limit), r => r.Version, cancellationToken),
             NextMarker = page.Count > limit ? EncodeMarker(page[limit - 1].VersionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture)) : null,
         };
     }

@@ -1,4 +1,5 @@
 using Lamina.Core.Api.Lambda;
+using Lamina.Core.Auth;
 using Lamina.Core.Errors;
 using Lamina.Core.Storage;
 
@@ -6,8 +7,8 @@ namespace Lamina.Core.Functions;
 
 internal sealed partial class FunctionService
 {
-    public async Task<Outcome<FunctionConfiguration>> UpdateConfigurationAsync(FunctionTarget target, UpdateFunctionConfigurationRequest request,
-        CancellationToken cancellationToken)
+    public async Task<Outcome<FunctionConfiguration>> UpdateConfigurationAsync(CallerIdentity caller, FunctionTarget target,
+        UpdateFunctionConfigurationRequest request, CancellationToken cancellationToken)
     {
         var v = new Violations();
         var fields = new FunctionValidator.ConfigFields(request.Role, request.Handler, request.Description, request.Timeout, request.MemorySize,
@@ -81,7 +82,6 @@ internal sealed partial class FunctionService
             }
 
             var old = current.Config;
-            var environment = request.Environment is null ? OpenEnvironment(current) : request.Environment.Variables ?? [];
             var config = old with
             {
                 Role = request.Role ?? old.Role,
@@ -104,35 +104,38 @@ internal sealed partial class FunctionService
                 RevisionId = LambdaTime.NewRevisionId(),
                 LastUpdateStatus = "Successful",
             };
+            var resealed = await ResealAsync(caller, current, request, config.KMSKeyArn, cancellationToken);
+            if (!resealed.TryGetValue(out var unlocked, out var keyError))
+            {
+                return keyError;
+            }
+
+            using var environment = unlocked;
+            var functionArn = Arns.Function(options.Region, target.AccountId, target.Name);
             var updated = current with
             {
                 Config = config,
-                SealedEnvironment = request.Environment is null ? current.SealedEnvironment : SealEnvironment(target.AccountId, target.Name, environment),
+                SealedEnvironment = environment.SealFor(functionArn, FunctionVersions.Latest) ?? current.SealedEnvironment,
                 LayerBlobIds = layers is null ? current.LayerBlobIds : layers.Select(l => l.CodeBlobId).ToList(),
-                ContentHash = ContentHash(config, environment),
+                ContentHash = ContentHash(config, environment.Digest ?? vault.DigestOf(current)),
             };
             var result = await Functions.UpdateLatestAsync(updated, current.RevisionId, null, null, cancellationToken);
             ReleaseOrphans(result);
-            switch (result.Status)
+            if (result.Ok)
             {
-                case WriteStatus.Ok:
-                    return Present(updated, target.Qualifier);
-                case WriteStatus.NotFound:
-                    return LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region));
-                case WriteStatus.RevisionMismatch when request.RevisionId is null && attempt < RaceRetries:
-                    // Someone else updated between our read and write; the caller named no revision, so redo on the new one.
-                    continue;
-                case WriteStatus.RevisionMismatch when request.RevisionId is null:
-                    return LambdaErrors.UpdateInProgress(target.UnqualifiedArn(options.Region));
-                case WriteStatus.RevisionMismatch:
-                    return LambdaErrors.RevisionMismatch();
-                default:
-                    return LambdaErrors.Service($"Could not update function {target.Name} ({result.Status}).");
+                return request.Environment is not null
+                    ? Present(updated, target.Qualifier, Shown(environment.Variables))
+                    : await PresentAsync(caller, updated, target.Qualifier, cancellationToken);
+            }
+
+            if (WriteFailure(result.Status, request.RevisionId, attempt, target, "update function") is { } failure)
+            {
+                return failure;
             }
         }
     }
 
-    public async Task<Outcome<FunctionConfiguration>> UpdateCodeAsync(FunctionTarget target, UpdateFunctionCodeRequest request,
+    public async Task<Outcome<FunctionConfiguration>> UpdateCodeAsync(CallerIdentity caller, FunctionTarget target, UpdateFunctionCodeRequest request,
         CancellationToken cancellationToken)
     {
         var v = new Violations();
@@ -195,7 +198,6 @@ internal sealed partial class FunctionService
             }
 
             var now = time.GetUtcNow();
-            var environment = OpenEnvironment(current);
             var config = current.Config with
             {
                 CodeSha256 = inspected.Value.Sha256,
@@ -207,8 +209,17 @@ internal sealed partial class FunctionService
             };
             if (request.DryRun == true)
             {
-                return Present(current with { Config = config }, target.Qualifier);
+                return await PresentAsync(caller, current with { Config = config }, target.Qualifier, cancellationToken);
             }
+
+            // Publishing re-seals the variables for the new version, which needs their data key.
+            var unlocking = request.Publish == true ? await vault.UnlockAsync(caller, current, cancellationToken) : UnlockedEnvironment.None;
+            if (!unlocking.TryGetValue(out var unlocked, out var keyError))
+            {
+                return keyError;
+            }
+
+            using var environment = unlocked;
 
             var staged = attempt == 0
                 ? await code.StageAsync(target.AccountId, zip.Value, cancellationToken)
@@ -222,39 +233,38 @@ internal sealed partial class FunctionService
             {
                 Config = config,
                 CodeBlobId = claim.Blob.Id,
-                ContentHash = ContentHash(config, environment),
+                ContentHash = ContentHash(config, vault.DigestOf(current)),
             };
-            Func<long, FunctionVersionRecord>? publish = request.Publish == true ? n => PublishedFrom(updated, n, null) : null;
+            Func<long, FunctionVersionRecord>? publish = request.Publish == true ? n => PublishedFrom(updated, n, null, environment) : null;
             var result = await Functions.UpdateLatestAsync(updated, current.RevisionId, claim, publish, cancellationToken);
             ReleaseOrphans(result);
-            switch (result.Status)
+            if (result.Ok && publish is not null)
             {
-                case WriteStatus.Ok when publish is not null:
-                    var published = await Functions.GetVersionAsync(target.AccountId, target.Name, result.Detail!, cancellationToken);
-                    return Present(published!, published!.Version);
-                case WriteStatus.Ok:
-                    return Present(updated, target.Qualifier);
-                case WriteStatus.NotFound:
-                    return LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region));
-                case WriteStatus.BlobGone when attempt < 3:
-                case WriteStatus.RevisionMismatch when request.RevisionId is null && attempt < RaceRetries:
-                    continue;
-                case WriteStatus.RevisionMismatch when request.RevisionId is null:
-                    return LambdaErrors.UpdateInProgress(target.UnqualifiedArn(options.Region));
-                case WriteStatus.RevisionMismatch:
-                    return LambdaErrors.RevisionMismatch();
-                default:
-                    return LambdaErrors.Service($"Could not update function {target.Name} ({result.Status}).");
+                var published = await Functions.GetVersionAsync(target.AccountId, target.Name, result.Detail!, cancellationToken);
+                return await PresentAsync(caller, published!, published!.Version, cancellationToken);
+            }
+
+            if (result.Ok)
+            {
+                return await PresentAsync(caller, updated, target.Qualifier, cancellationToken);
+            }
+
+            if (!(result.Status == WriteStatus.BlobGone && attempt < 3) &&
+                WriteFailure(result.Status, request.RevisionId, attempt, target, "update function") is { } failure)
+            {
+                return failure;
             }
         }
     }
 
-    private FunctionVersionRecord PublishedFrom(FunctionVersionRecord latest, long number, string? description)
+    /// <summary>The version record published from $LATEST, its variables re-sealed for the version (see <see cref="EnvironmentVault"/>).</summary>
+    private FunctionVersionRecord PublishedFrom(FunctionVersionRecord latest, long number, string? description, UnlockedEnvironment environment)
     {
         var version = number.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return latest with
         {
             Version = version,
+            SealedEnvironment = environment.SealFor(Arns.Function(options.Region, latest.AccountId, latest.FunctionName), version),
             Config = latest.Config with
             {
                 Version = version,
@@ -268,7 +278,7 @@ internal sealed partial class FunctionService
         };
     }
 
-    public async Task<Outcome<FunctionConfiguration>> PublishVersionAsync(FunctionTarget target, PublishVersionRequest request,
+    public async Task<Outcome<FunctionConfiguration>> PublishVersionAsync(CallerIdentity caller, FunctionTarget target, PublishVersionRequest request,
         CancellationToken cancellationToken)
     {
         var v = new Violations();
@@ -283,27 +293,89 @@ internal sealed partial class FunctionService
             return qualified;
         }
 
-        var latest = await Functions.GetVersionAsync(target.AccountId, target.Name, FunctionVersions.Latest, cancellationToken);
-        if (latest is null)
+        for (var attempt = 0; ; attempt++)
         {
-            return LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region));
+            var latest = await Functions.GetVersionAsync(target.AccountId, target.Name, FunctionVersions.Latest, cancellationToken);
+            if (latest is null)
+            {
+                return LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region));
+            }
+
+            if (request.CodeSha256 is not null && request.CodeSha256 != latest.Config.CodeSha256)
+            {
+                return LambdaErrors.InvalidParameter(
+                    $"CodeSHA256 ({request.CodeSha256}) is different from current CodeSHA256 in $LATEST ({latest.Config.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.");
+            }
+
+            var unlocking = await vault.UnlockAsync(caller, latest, cancellationToken);
+            if (!unlocking.TryGetValue(out var unlocked, out var keyError))
+            {
+                return keyError;
+            }
+
+            using var environment = unlocked;
+            // The store publishes the $LATEST it reads; naming the revision read here guarantees it is the one unlocked.
+            var (result, version) = await Functions.PublishAsync(target.AccountId, target.Name, request.RevisionId ?? latest.RevisionId,
+                (current, number) => PublishedFrom(current, number, request.Description, environment), cancellationToken);
+            if (result.Ok)
+            {
+                return await PresentAsync(caller, version!, version!.Version, cancellationToken);
+            }
+
+            if (WriteFailure(result.Status, request.RevisionId, attempt, target, "publish") is { } failure)
+            {
+                return failure;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The error a conditional write of $LATEST ends with, or null to retry: someone else updated between our read
+    /// and our write and the caller named no revision, so the operation is redone on the new one.
+    /// </summary>
+    private AwsError? WriteFailure(WriteStatus status, string? requestedRevision, int attempt, FunctionTarget target, string operation) => status switch
+    {
+        WriteStatus.NotFound => LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region)),
+        WriteStatus.RevisionMismatch when requestedRevision is null && attempt < RaceRetries => null,
+        WriteStatus.RevisionMismatch when requestedRevision is null => LambdaErrors.UpdateInProgress(target.UnqualifiedArn(options.Region)),
+        WriteStatus.RevisionMismatch => LambdaErrors.RevisionMismatch(),
+        _ => LambdaErrors.Service($"Could not {operation} {target.Name} ({status})."),
+    };
+
+    /// <summary>
+    /// The variables $LATEST is to hold after UpdateFunctionConfiguration, sealed under its (possibly new) key: the
+    /// request's; or, when only the key changes, the current ones re-sealed; <see cref="UnlockedEnvironment.None"/>
+    /// when they stay as they are (a KMSKeyArn named again is still checked for the caller).
+    /// </summary>
+    private async Task<Outcome<UnlockedEnvironment>> ResealAsync(CallerIdentity caller, FunctionVersionRecord current,
+        UpdateFunctionConfigurationRequest request, string? keyArn, CancellationToken cancellationToken)
+    {
+        if (request.Environment is not null)
+        {
+            return await vault.NewAsync(caller, current.AccountId, current.FunctionName, keyArn, request.Environment.Variables ?? [], cancellationToken);
         }
 
-        if (request.CodeSha256 is not null && request.CodeSha256 != latest.Config.CodeSha256)
+        if (request.KMSKeyArn is null)
         {
-            return LambdaErrors.InvalidParameter(
-                $"CodeSHA256 ({request.CodeSha256}) is different from current CodeSHA256 in $LATEST ({latest.Config.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.");
+            return UnlockedEnvironment.None;
         }
 
-        var (result, version) = await Functions.PublishAsync(target.AccountId, target.Name, request.RevisionId,
-            (current, number) => PublishedFrom(current, number, request.Description), cancellationToken);
-        return result.Status switch
+        if (keyArn == current.Config.KMSKeyArn || current.SealedEnvironment is null)
         {
-            WriteStatus.Ok => Present(version!, version!.Version),
-            WriteStatus.NotFound => LambdaErrors.FunctionNotFound(target.UnqualifiedArn(options.Region)),
-            WriteStatus.RevisionMismatch => LambdaErrors.RevisionMismatch(),
-            _ => LambdaErrors.Service($"Could not publish {target.Name} ({result.Status})."),
-        };
+            var checkedKey = await vault.NewAsync(caller, current.AccountId, current.FunctionName, keyArn, null, cancellationToken);
+            return checkedKey.IsSuccess ? UnlockedEnvironment.None : checkedKey.Error;
+        }
+
+        var opened = await vault.UnlockAsync(caller, current, cancellationToken);
+        if (!opened.TryGetValue(out var unlocked, out var error))
+        {
+            return error;
+        }
+
+        using (unlocked)
+        {
+            return await vault.NewAsync(caller, current.AccountId, current.FunctionName, keyArn, unlocked.Variables, cancellationToken);
+        }
     }
 
     public async Task<AwsError?> DeleteAsync(FunctionTarget target, CancellationToken cancellationToken)

@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Lamina.Core.Api.Lambda;
+using Lamina.Core.Auth;
 using Lamina.Core.Code;
-using Lamina.Core.Crypto;
 using Lamina.Core.Errors;
 using Lamina.Core.Storage;
 
@@ -17,7 +17,7 @@ namespace Lamina.Core.Functions;
 internal sealed partial class FunctionService(
     IStore store,
     CodeStore code,
-    Envelope envelope,
+    EnvironmentVault vault,
     RuntimeCatalog runtimes,
     Iam.ExecutionRoles roles,
     ControlPlaneOptions options,
@@ -38,43 +38,14 @@ internal sealed partial class FunctionService(
 
     public string Region => options.Region;
 
-    /// <summary>The sealing context of a function's environment variables.</summary>
+    /// <summary>The sealing context of a function's environment variables in the pre-KMS format (still read).</summary>
     public static string EnvironmentContext(string accountId, string functionName) => $"env:{accountId}:{functionName}";
 
-    /// <summary>Opens a version's environment variables (null when none were configured).</summary>
-    public Dictionary<string, string>? OpenEnvironment(FunctionVersionRecord version)
-    {
-        if (version.SealedEnvironment is null)
-        {
-            return null;
-        }
-
-        var json = envelope.OpenString(version.SealedEnvironment, EnvironmentContext(version.AccountId, version.FunctionName));
-        return JsonSerializer.Deserialize(json, LambdaJson.Default.DictionaryStringString);
-    }
-
-    /// <summary>Opens sealed environment variables for a new environment (the only time they are decrypted).</summary>
-    public IReadOnlyDictionary<string, string> OpenEnvironmentOf(string accountId, string functionName, byte[]? sealedEnvironment)
-    {
-        if (sealedEnvironment is null)
-        {
-            return new Dictionary<string, string>();
-        }
-
-        var json = envelope.OpenString(sealedEnvironment, EnvironmentContext(accountId, functionName));
-        return JsonSerializer.Deserialize(json, LambdaJson.Default.DictionaryStringString) ?? [];
-    }
-
-    private byte[]? SealEnvironment(string accountId, string functionName, Dictionary<string, string>? variables) =>
-        variables is null
-            ? null
-            : envelope.Seal(JsonSerializer.Serialize(variables, LambdaJson.Default.DictionaryStringString), EnvironmentContext(accountId, functionName));
-
     /// <summary>
-    /// A keyed hash of what PublishVersion compares: configuration (without per-version fields),
-    /// code and environment. Keyed with a master-key derivative so it cannot confirm guessed secrets.
+    /// A keyed hash of what PublishVersion compares: configuration (without per-version fields), code and the
+    /// environment's digest. Keyed with a master-key derivative so it cannot confirm guessed secrets.
     /// </summary>
-    private string ContentHash(FunctionConfiguration config, Dictionary<string, string>? environment)
+    private string ContentHash(FunctionConfiguration config, byte[]? environmentDigest)
     {
         var stable = config with
         {
@@ -92,17 +63,19 @@ internal sealed partial class FunctionService(
             Environment = null,
         };
         var text = JsonSerializer.Serialize(stable, LambdaJson.Default.FunctionConfiguration) + "\n" +
-                   (environment is null ? "-" : JsonSerializer.Serialize(environment, LambdaJson.Default.DictionaryStringString));
-        var key = HMACSHA256.HashData(envelope.MasterKey.ActiveKey, "lamina-content-hash"u8);
-        return Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(text)));
+                   (environmentDigest is null ? "-" : Convert.ToHexStringLower(environmentDigest));
+        return Convert.ToHexStringLower(HMACSHA256.HashData(vault.HashKey, Encoding.UTF8.GetBytes(text)));
     }
 
-    /// <summary>The configuration as a reader sees it: environment opened, ARN qualified as requested.</summary>
-    public FunctionConfiguration Present(FunctionVersionRecord version, string? requestedQualifier, bool forList = false)
+    /// <summary>The configuration as <paramref name="caller"/> sees it: environment opened if it may, ARN qualified as requested.</summary>
+    public async Task<FunctionConfiguration> PresentAsync(CallerIdentity caller, FunctionVersionRecord version, string? requestedQualifier,
+        CancellationToken cancellationToken, bool forList = false) =>
+        Present(version, requestedQualifier, await vault.ShowAsync(caller, version, cancellationToken), forList);
+
+    /// <summary>The configuration with the given environment (a writer already holds its plaintext).</summary>
+    private FunctionConfiguration Present(FunctionVersionRecord version, string? requestedQualifier, EnvironmentShape? environment, bool forList = false)
     {
-        var variables = OpenEnvironment(version);
         var arn = Arns.Function(options.Region, version.AccountId, version.FunctionName, requestedQualifier);
-        var environment = variables is null ? null : new EnvironmentShape { Variables = variables };
         // One copy per item either way: ListFunctions presents 50 configurations per page.
         return forList
             ? version.Config with
@@ -118,6 +91,21 @@ internal sealed partial class FunctionService(
                 RuntimeVersionConfig = null,
             }
             : version.Config with { FunctionArn = arn, Environment = environment };
+    }
+
+    private static EnvironmentShape? Shown(Dictionary<string, string>? variables) => variables is null ? null : new EnvironmentShape { Variables = variables };
+
+    /// <summary>Presents each record of a page to the caller, in order.</summary>
+    private async Task<List<FunctionConfiguration>> PresentAllAsync(CallerIdentity caller, IEnumerable<FunctionVersionRecord> records,
+        Func<FunctionVersionRecord, string?> qualifier, CancellationToken cancellationToken)
+    {
+        var items = new List<FunctionConfiguration>();
+        foreach (var record in records)
+        {
+            items.Add(await PresentAsync(caller, record, qualifier(record), cancellationToken, forList: true));
+        }
+
+        return items;
     }
 
     /// <summary>

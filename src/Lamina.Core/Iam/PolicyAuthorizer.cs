@@ -32,20 +32,30 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
             return Denied(caller, request, "because Lamina's service key may only read presigned code");
         }
 
+        var decision = await DecideAsync(caller, request, cancellationToken);
+        return decision.Allowed ? null : Denied(caller, request, decision.Reason);
+    }
+
+    /// <summary>
+    /// The evaluation itself, for callers that weigh its kind: Lambda's implicit grant on a function's key
+    /// yields only to an explicit deny (see <see cref="Kms.KeyService"/>).
+    /// </summary>
+    public async ValueTask<Decision> DecideAsync(CallerIdentity caller, AuthorizationRequest request, CancellationToken cancellationToken)
+    {
         var session = caller.SessionData is null ? null : JsonSerializer.Deserialize(caller.SessionData, SessionJson.Default.SessionInfo);
         var principal = new PrincipalInfo(caller.AccountId, caller.Arn, caller.Kind, session?.RoleArn);
 
         // Fast path: an account's root user acting on its own account is allowed unless a resource policy denies it.
         if (caller.Kind == PrincipalKind.Root && caller.AccountId == request.ResourceAccount && request.ResourcePolicy is null)
         {
-            return null;
+            return new Decision(DecisionKind.Allow, "");
         }
 
         var identity = await PrincipalDataAsync(caller, session, cancellationToken);
         IReadOnlyList<PolicyDocument>? sessionPolicies = session?.SessionPolicies is { Count: > 0 } docs
             ? docs.Select(PolicyDocument.Parse).ToList()
             : null;
-        var decision = PolicyEvaluator.Decide(new EvaluationRequest
+        return PolicyEvaluator.Decide(new EvaluationRequest
         {
             Principal = principal,
             Action = request.Action,
@@ -57,7 +67,6 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
             ResourcePolicy = request.ResourcePolicy,
             ResourcePolicyMustAllow = request.ResourcePolicyMustAllow,
         });
-        return decision.Allowed ? null : Denied(caller, request, decision.Reason);
     }
 
     public static AwsError Denied(CallerIdentity caller, AuthorizationRequest request, string reason) =>

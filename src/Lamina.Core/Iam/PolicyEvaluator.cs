@@ -25,7 +25,7 @@ internal sealed record EvaluationRequest
     /// <summary>The resource's own policy (function policy, trust policy, key policy), if any.</summary>
     public PolicyDocument? ResourcePolicy { get; init; }
 
-    /// <summary>Trust policies (and later KMS key policies) must allow the caller; an identity allow alone is not enough.</summary>
+    /// <summary>Trust policies and KMS key policies must allow the caller; an identity allow alone is not enough.</summary>
     public bool ResourcePolicyMustAllow { get; init; }
 }
 

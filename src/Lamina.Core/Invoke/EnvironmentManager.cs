@@ -7,7 +7,7 @@ namespace Lamina.Core.Invoke;
 /// pool for a new revision retires the older revision's pool, so an updated function never runs old
 /// configuration in a new invocation.
 /// </summary>
-internal sealed class EnvironmentManager(IEnvironmentFactory factory, InvokeOptions options, TimeProvider time)
+internal sealed class EnvironmentManager(IEnvironmentFactory factory, IEnvironmentSecrets secrets, InvokeOptions options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<VersionKey, EnvironmentPool> _pools = new();
 
@@ -21,8 +21,8 @@ internal sealed class EnvironmentManager(IEnvironmentFactory factory, InvokeOpti
         }
 
         var created = _pools.AddOrUpdate(key,
-            k => new EnvironmentPool(k, factory, options, time),
-            (k, existing) => existing.Retired ? new EnvironmentPool(k, factory, options, time) : existing);
+            k => new EnvironmentPool(k, factory, secrets, options, time),
+            (k, existing) => existing.Retired ? new EnvironmentPool(k, factory, secrets, options, time) : existing);
         foreach (var (other, stale) in _pools)
         {
             if (other != key && other.AccountId == key.AccountId && other.FunctionName == key.FunctionName && other.Version == key.Version)

@@ -1,10 +1,17 @@
+using Lamina.Core.Errors;
+
 namespace Lamina.Core.Invoke;
+
+/// <summary>What <see cref="EnvironmentPool.AcquireAsync"/> got: an environment, or why there is none.</summary>
+/// <param name="InitError">The cold start's Init failed: the invocation's error result (a function error, HTTP 200).</param>
+/// <param name="Error">The environment could not be created (its variables did not open): an API error.</param>
+internal readonly record struct AcquiredEnvironment(IExecutionEnvironment? Environment, InvocationResult? InitError, AwsError? Error = null);
 
 /// <summary>
 /// The environments of one function version: idle ones are reused newest-first (the warmest), a miss
 /// creates a new one, and environments that can no longer serve are shut down on release.
 /// </summary>
-internal sealed class EnvironmentPool(VersionKey key, IEnvironmentFactory factory, InvokeOptions options, TimeProvider time)
+internal sealed class EnvironmentPool(VersionKey key, IEnvironmentFactory factory, IEnvironmentSecrets secrets, InvokeOptions options, TimeProvider time)
 {
     private readonly Lock _lock = new();
     private readonly List<IExecutionEnvironment> _idle = [];
@@ -58,14 +65,53 @@ internal sealed class EnvironmentPool(VersionKey key, IEnvironmentFactory factor
     }
 
     /// <summary>
-    /// An environment ready to invoke: an idle one (provisioned first), or a new one after its Init.
-    /// Returns the init error instead when a cold start fails.
+    /// An environment ready to invoke: an idle one (provisioned first), or a new one after its variables are
+    /// opened and its Init ran. A cold start that fails returns the init error or the API error instead.
     /// </summary>
-    public async Task<(IExecutionEnvironment? Environment, InvocationResult? InitError)> AcquireAsync(EnvironmentSpec spec,
-        CancellationToken cancellationToken)
+    public async Task<AcquiredEnvironment> AcquireAsync(EnvironmentSpec spec, CancellationToken cancellationToken)
+    {
+        if (TakeIdle() is { } idle)
+        {
+            return new AcquiredEnvironment(idle, null);
+        }
+
+        // A warm environment keeps its variables; only a new one needs the key (so disabling it stops cold starts).
+        var variables = await secrets.OpenAsync(spec, cancellationToken);
+        if (!variables.TryGetValue(out var opened, out var error))
+        {
+            return new AcquiredEnvironment(null, null, error);
+        }
+
+        IExecutionEnvironment created;
+        lock (_lock)
+        {
+            if (_retired)
+            {
+                throw new InvalidOperationException($"Pool {key} is retired.");
+            }
+
+            created = factory.Create(spec with { Variables = opened }, "on-demand");
+            _all.Add(created);
+        }
+
+        var initError = await created.InitAsync(options.InitTimeout, cancellationToken);
+        if (initError is not null)
+        {
+            lock (_lock)
+            {
+                Discard(created, "init failed");
+            }
+
+            return new AcquiredEnvironment(null, initError);
+        }
+
+        return new AcquiredEnvironment(created, null);
+    }
+
+    /// <summary>An idle environment that can still serve (provisioned first, then the warmest), discarding stale ones.</summary>
+    private IExecutionEnvironment? TakeIdle()
     {
         var now = time.GetUtcNow();
-        IExecutionEnvironment? created = null;
         lock (_lock)
         {
             if (_retired)
@@ -79,7 +125,7 @@ internal sealed class EnvironmentPool(VersionKey key, IEnvironmentFactory factor
                 if (candidate.IsUsable && now - candidate.CreatedAt < options.MaxLifetime && candidate.Provisioned)
                 {
                     _idle.RemoveAt(i);
-                    return (candidate, null);
+                    return candidate;
                 }
             }
 
@@ -89,28 +135,14 @@ internal sealed class EnvironmentPool(VersionKey key, IEnvironmentFactory factor
                 _idle.RemoveAt(i);
                 if (candidate.IsUsable && now - candidate.CreatedAt < options.MaxLifetime)
                 {
-                    return (candidate, null);
+                    return candidate;
                 }
 
                 Discard(candidate, candidate.IsUsable ? "lifetime" : "unusable");
             }
 
-            created = factory.Create(spec, "on-demand");
-            _all.Add(created);
+            return null;
         }
-
-        var initError = await created.InitAsync(options.InitTimeout, cancellationToken);
-        if (initError is not null)
-        {
-            lock (_lock)
-            {
-                Discard(created, "init failed");
-            }
-
-            return (null, initError);
-        }
-
-        return (created, null);
     }
 
     /// <summary>Returns an environment after an invocation; it is reused if it still can be.</summary>
@@ -129,9 +161,15 @@ internal sealed class EnvironmentPool(VersionKey key, IEnvironmentFactory factor
         }
     }
 
-    /// <summary>Starts a provisioned environment; returns false if its Init failed.</summary>
+    /// <summary>Starts a provisioned environment; returns false if its variables did not open or its Init failed.</summary>
     public async Task<bool> AddProvisionedAsync(EnvironmentSpec spec, CancellationToken cancellationToken)
     {
+        var variables = await secrets.OpenAsync(spec, cancellationToken);
+        if (!variables.TryGetValue(out var opened, out _))
+        {
+            return false;
+        }
+
         IExecutionEnvironment environment;
         lock (_lock)
         {
@@ -140,7 +178,7 @@ internal sealed class EnvironmentPool(VersionKey key, IEnvironmentFactory factor
                 return false;
             }
 
-            environment = factory.Create(spec, "provisioned-concurrency");
+            environment = factory.Create(spec with { Variables = opened }, "provisioned-concurrency");
             _all.Add(environment);
         }
 

@@ -22,6 +22,9 @@ internal sealed record EnvironmentSpec
     /// <summary>Environment variables as sealed at rest; opened only when an environment is created.</summary>
     public byte[]? SealedEnvironment { get; init; }
 
+    /// <summary>The opened variables, set (in memory only) on the spec a cold start hands to the factory.</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+
     public TimeSpan Timeout => TimeSpan.FromSeconds(Config.Timeout);
 
     public int MemoryMb => Config.MemorySize;
@@ -62,6 +65,13 @@ internal interface IExecutionEnvironment
 
     /// <summary>Runs the Shutdown phase (extensions get SHUTDOWN) and destroys the sandbox and its /tmp.</summary>
     ValueTask ShutdownAsync(string reason);
+}
+
+/// <summary>Opens a version's environment variables for a cold start: the only time they are decrypted.</summary>
+internal interface IEnvironmentSecrets
+{
+    /// <summary>The variables, or the error the invoke fails with (Lambda's 502 KMS*Exception).</summary>
+    Task<Errors.Outcome<IReadOnlyDictionary<string, string>>> OpenAsync(EnvironmentSpec spec, CancellationToken cancellationToken);
 }
 
 /// <summary>Creates environments (the sandbox supervisor).</summary>

@@ -38,7 +38,8 @@ internal sealed record InvokeResponse(int StatusCode, string RequestId, string E
 /// (1) Resolve name and qualifier to one immutable version; a weighted alias picks its version at random.
 /// (2) DryRun stops here (the caller was authorized by the front door).
 /// (3) Admit against the concurrency ledger or answer 429 <c>TooManyRequestsException</c> with its Reason.
-/// (4) Take an idle environment of that version, or cold-start one (sandbox, then Init).
+/// (4) Take an idle environment of that version, or cold-start one (open its variables, sandbox, Init); variables
+///     that do not open (the function's KMS key disabled, deleted, refused) fail the invoke with Lambda's 502 error.
 /// (5) Deliver the event through the Runtime API and wait for the result, the timeout or a crash.
 /// (6) Give the environment back (a reset or failed one is discarded) and release the slot.
 /// </remarks>
@@ -124,7 +125,12 @@ internal sealed class Invoker(
             TraceId = NewTraceId(),
             Stream = command.Stream,
         };
-        var (environment, initError) = await pool.AcquireAsync(spec, CancellationToken.None);
+        var (environment, initError, acquireError) = await pool.AcquireAsync(spec, CancellationToken.None);
+        if (acquireError is not null)
+        {
+            return acquireError;
+        }
+
         InvocationResult result;
         if (environment is null)
         {

@@ -24,6 +24,11 @@ internal interface IStore : IAsyncDisposable
 
     Durable.IDurableStore Durable { get; }
 
+    Kms.IKmsStore Kms { get; }
+
+    /// <summary>Every value sealed by the master key, for re-wrapping after a master-key rotation.</summary>
+    Crypto.ISealedCells Sealed { get; }
+
     /// <summary>Server-level settings and markers (e.g. the service key id).</summary>
     Task<string?> GetMetaAsync(string key, CancellationToken cancellationToken);
 

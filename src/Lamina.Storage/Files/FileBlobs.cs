@@ -8,7 +8,13 @@ internal sealed class FileBlobs(string root) : IBlobFiles
 {
     private string PathOf(string id) => Path.Combine(root, id[..2], id);
 
-    public async Task WriteAsync(string id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public Task WriteAsync(string id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        WriteFileAsync(id, content, replace: false, cancellationToken);
+
+    public Task ReplaceAsync(string id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        WriteFileAsync(id, content, replace: true, cancellationToken);
+
+    private async Task WriteFileAsync(string id, ReadOnlyMemory<byte> content, bool replace, CancellationToken cancellationToken)
     {
         var path = PathOf(id);
         var dir = Path.GetDirectoryName(path)!;
@@ -16,7 +22,7 @@ internal sealed class FileBlobs(string root) : IBlobFiles
         var tmp = path + ".tmp";
         var options = new FileStreamOptions
         {
-            Mode = FileMode.CreateNew,
+            Mode = replace ? FileMode.Create : FileMode.CreateNew,
             Access = FileAccess.Write,
             Options = FileOptions.Asynchronous,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
@@ -27,7 +33,7 @@ internal sealed class FileBlobs(string root) : IBlobFiles
             stream.Flush(flushToDisk: true);
         }
 
-        File.Move(tmp, path);
+        File.Move(tmp, path, overwrite: replace);
         Posix.FsyncDirectory(dir);
     }
 

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using Lamina.Core.Accounts;
+using Lamina.Core.Code;
 using Lamina.Core.Crypto;
 using Lamina.Core.Storage;
 using Lamina.Hosting;
+using Lamina.Storage.Files;
 using Lamina.Storage.Sqlite;
 
 namespace Lamina.Cli;
@@ -21,6 +23,7 @@ internal static class LaminaCli
         var root = new RootCommand("Lamina: AWS Lambda that you run yourself.");
         root.Subcommands.Add(ServeCommand());
         root.Subcommands.Add(AccountsCommand());
+        root.Subcommands.Add(KeysCommand());
         return root;
     }
 
@@ -29,8 +32,18 @@ internal static class LaminaCli
         var dataDir = DataDirOption();
         var listen = new Option<string>("--listen")
         {
-            Description = "URL to listen on (env LAMINA_LISTEN; default http://127.0.0.1:9600)",
+            Description = "URL to listen on, http:// or https:// (env LAMINA_LISTEN; default http://127.0.0.1:9600)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LAMINA_LISTEN") is { Length: > 0 } l ? l : "http://127.0.0.1:9600",
+        };
+        var tlsCert = new Option<string?>("--tls-cert")
+        {
+            Description = "PEM certificate (chain) for an https:// listener (env LAMINA_TLS_CERT); without it one is generated in DATA/tls",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LAMINA_TLS_CERT") is { Length: > 0 } c ? c : null,
+        };
+        var tlsKey = new Option<string?>("--tls-key")
+        {
+            Description = "PEM private key of --tls-cert (env LAMINA_TLS_KEY)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LAMINA_TLS_KEY") is { Length: > 0 } k ? k : null,
         };
         var region = new Option<string>("--region")
         {
@@ -53,13 +66,15 @@ internal static class LaminaCli
             DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("LAMINA_TIME_SCALE"), System.Globalization.CultureInfo.InvariantCulture,
                 out var scale) ? scale : 1,
         };
-        var command = new Command("serve", "Start the Lamina server.") { dataDir, listen, region, egress, insecure, timeScale };
+        var command = new Command("serve", "Start the Lamina server.") { dataDir, listen, tlsCert, tlsKey, region, egress, insecure, timeScale };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new ServeOptions
             {
                 DataDir = parse.GetValue(dataDir)!,
                 Listen = parse.GetValue(listen)!,
+                TlsCertificate = parse.GetValue(tlsCert),
+                TlsKey = parse.GetValue(tlsKey),
                 Region = parse.GetValue(region)!,
                 Isolation = new Sandboxes.IsolationOptions
                 {
@@ -84,9 +99,23 @@ internal static class LaminaCli
                 await Console.Error.WriteLineAsync(ex.Message);
                 return 3;
             }
+            catch (Exception ex) when (ex is ArgumentException or IOException or System.Security.Cryptography.CryptographicException)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 2;
+            }
 
             await using var running = server;
             Console.WriteLine($"Lamina is listening on {server.Endpoint} (region {options.Region}, data in {server.Data.Root}).");
+            if (server.Tls is { } tls)
+            {
+                Console.WriteLine($"TLS certificate SHA-256 fingerprint: {tls.Fingerprint}");
+                if (tls.CaBundle is not null)
+                {
+                    Console.WriteLine($"The certificate is issued by Lamina's own CA; clients trust it with the CA bundle {tls.CaBundle} (written to the config file as ca_bundle).");
+                }
+            }
+
             Console.WriteLine("Point the AWS CLI and SDKs at it with:");
             Console.WriteLine($"export AWS_SHARED_CREDENTIALS_FILE={server.Data.Credentials}");
             Console.WriteLine($"export AWS_CONFIG_FILE={server.Data.Config}");
@@ -148,18 +177,68 @@ internal static class LaminaCli
         return accounts;
     }
 
+    private static Command KeysCommand()
+    {
+        var keys = new Command("keys", "Manage the master key that wraps every data key.");
+
+        var dataDir = DataDirOption();
+        var rotate = new Command("rotate-master",
+            "Add a new master key, make it the active one and re-wrap every data key under it; safe while the server runs.") { dataDir };
+        rotate.SetAction(async (parse, cancellationToken) =>
+        {
+            var data = new DataDirectory(parse.GetValue(dataDir)!);
+            if (!File.Exists(data.MasterKey))
+            {
+                await Console.Error.WriteLineAsync($"{data.MasterKey} does not exist: nothing to rotate (is --data-dir right?).");
+                return 1;
+            }
+
+            var ring = MasterKey.Rotate(data.MasterKey);
+            Console.WriteLine($"Master key {ring.ActiveKeyId} is now active; keys {string.Join(", ", ring.KeyIds)} stay in {data.MasterKey} for reading.");
+            await using var admin = await AdminContext.OpenAsync(data.Root, cancellationToken);
+            Report(await admin.Rewrapper.RunAsync(cancellationToken));
+            // A running server switches to the new key within MasterKeyWatcher.Interval; a second pass re-wraps what it sealed until then.
+            await Task.Delay(MasterKeyWatcher.Interval * 2, cancellationToken);
+            Report(await admin.Rewrapper.RunAsync(cancellationToken));
+            return 0;
+        });
+
+        var rewrapDataDir = DataDirOption();
+        var rewrap = new Command("rewrap", "Re-wrap data keys still under an older master key (rotate-master does this; run it again to be sure).")
+        {
+            rewrapDataDir,
+        };
+        rewrap.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var admin = await AdminContext.OpenAsync(parse.GetValue(rewrapDataDir)!, cancellationToken);
+            Report(await admin.Rewrapper.RunAsync(cancellationToken));
+            return 0;
+        });
+
+        keys.Subcommands.Add(rotate);
+        keys.Subcommands.Add(rewrap);
+        return keys;
+    }
+
+    private static void Report(RewrapReport report) =>
+        Console.WriteLine($"Re-wrapped {report.Rewrapped} data keys; {report.Current} were already under the active key" +
+                          (report.Raced > 0 ? $"; {report.Raced} changed during the pass (run 'lamina keys rewrap' again)." : "."));
+
     /// <summary>The store and services of a data dir, opened directly (works with or without a running server).</summary>
     private sealed class AdminContext : IAsyncDisposable
     {
-        private AdminContext(IStore store, AccountService accounts)
+        private AdminContext(IStore store, AccountService accounts, Rewrapper rewrapper)
         {
             Store = store;
             Accounts = accounts;
+            Rewrapper = rewrapper;
         }
 
         public IStore Store { get; }
 
         public AccountService Accounts { get; }
+
+        public Rewrapper Rewrapper { get; }
 
         public static async Task<AdminContext> OpenAsync(string dataDir, CancellationToken cancellationToken)
         {
@@ -167,7 +246,8 @@ internal static class LaminaCli
             data.EnsureCreated();
             var envelope = new Envelope(MasterKey.LoadOrCreate(data.MasterKey));
             var store = await SqliteStore.OpenAsync(data.Database, TimeProvider.System, cancellationToken);
-            return new AdminContext(store, new AccountService(store, envelope, TimeProvider.System));
+            var code = new CodeStore(new FileBlobs(data.Blobs), store.Blobs, envelope, TimeProvider.System);
+            return new AdminContext(store, new AccountService(store, envelope, TimeProvider.System), new Rewrapper(store, envelope, code));
         }
 
         public ValueTask DisposeAsync() => Store.DisposeAsync();

@@ -32,7 +32,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).CreateAsync(call.Caller.AccountId, body, call.Aborted()), 201,
+        return ApiResult.From(await Functions(call).CreateAsync(call.Caller, body, call.Aborted()), 201,
             LambdaJson.Wire.FunctionConfiguration);
     }
 
@@ -76,7 +76,7 @@ internal static partial class LambdaApi
         }
 
         return ApiResult.From(
-            await Functions(call).ListAsync(call.Caller.AccountId, call.Query("FunctionVersion"), call.Query("Marker"), maxItems, call.Aborted()),
+            await Functions(call).ListAsync(call.Caller, call.Query("FunctionVersion"), call.Query("Marker"), maxItems, call.Aborted()),
             200, LambdaJson.Wire.ListFunctionsResponse);
     }
 
@@ -92,7 +92,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).GetAsync(target, Signer(call), call.Aborted()), 200, LambdaJson.Wire.GetFunctionResponse);
+        return ApiResult.From(await Functions(call).GetAsync(call.Caller, target, Signer(call), call.Aborted()), 200, LambdaJson.Wire.GetFunctionResponse);
     }
 
     private static async Task<ApiResult> GetFunctionConfiguration(ApiCall call)
@@ -107,7 +107,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).GetConfigurationAsync(target, call.Aborted()), 200, LambdaJson.Wire.FunctionConfiguration);
+        return ApiResult.From(await Functions(call).GetConfigurationAsync(call.Caller, target, call.Aborted()), 200, LambdaJson.Wire.FunctionConfiguration);
     }
 
     private static async Task<ApiResult> DeleteFunction(ApiCall call)
@@ -140,7 +140,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).UpdateConfigurationAsync(target, body, call.Aborted()), 200, LambdaJson.Wire.FunctionConfiguration);
+        return ApiResult.From(await Functions(call).UpdateConfigurationAsync(call.Caller, target, body, call.Aborted()), 200, LambdaJson.Wire.FunctionConfiguration);
     }
 
     private static async Task<ApiResult> UpdateFunctionCode(ApiCall call)
@@ -156,7 +156,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).UpdateCodeAsync(target, body, call.Aborted()), 200, LambdaJson.Wire.FunctionConfiguration);
+        return ApiResult.From(await Functions(call).UpdateCodeAsync(call.Caller, target, body, call.Aborted()), 200, LambdaJson.Wire.FunctionConfiguration);
     }
 
     private static async Task<ApiResult> PublishVersion(ApiCall call)
@@ -172,7 +172,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).PublishVersionAsync(target, body, call.Aborted()), 201, LambdaJson.Wire.FunctionConfiguration);
+        return ApiResult.From(await Functions(call).PublishVersionAsync(call.Caller, target, body, call.Aborted()), 201, LambdaJson.Wire.FunctionConfiguration);
     }
 
     private static async Task<ApiResult> ListVersionsByFunction(ApiCall call)
@@ -188,7 +188,7 @@ internal static partial class LambdaApi
             return denied;
         }
 
-        return ApiResult.From(await Functions(call).ListVersionsAsync(target, call.Query("Marker"), maxItems, call.Aborted()), 200,
+        return ApiResult.From(await Functions(call).ListVersionsAsync(call.Caller, target, call.Query("Marker"), maxItems, call.Aborted()), 200,
             LambdaJson.Wire.ListVersionsByFunctionResponse);
     }
 

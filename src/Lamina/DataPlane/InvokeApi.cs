@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Lamina.Core.Api.Lambda;
 using Lamina.Core.Async;
+using Lamina.Core.Durable;
 using Lamina.Core.Errors;
 using Lamina.Core.Functions;
 using Lamina.Core.Invoke;
@@ -69,6 +70,11 @@ internal static class InvokeApi
             return denied;
         }
 
+        if (await DurableInvokeAsync(call, parsed.Target, parsed.InvocationType) is { } durable)
+        {
+            return durable;
+        }
+
         if (parsed.InvocationType == "Event")
         {
             // Committed (fsync'd) before the 202, so an accepted event survives any crash.
@@ -113,6 +119,93 @@ internal static class InvokeApi
         }
 
         return ApiResult.Bytes(200, response.Result.Payload, response.Result.IsError ? "application/json" : response.Result.ContentType);
+    }
+
+    /// <summary>
+    /// Invoke of a durable function starts (or, with the same name and input, rejoins) an execution. It
+    /// needs a qualified ARN; an Event invoke answers 202 at once, a synchronous one waits for the execution
+    /// to close (at most 15 minutes) and answers with its result, or its error as a function error.
+    /// Returns null for functions that are not durable.
+    /// </summary>
+    private static async Task<ApiResult?> DurableInvokeAsync(ApiCall call, FunctionTarget target, string invocationType)
+    {
+        var resolved = await call.Service<FunctionService>().ResolveAsync(target, call.Aborted());
+        if (!resolved.TryGetValue(out var found, out _) || found.Version.Config.DurableConfig is null || invocationType == "DryRun")
+        {
+            return null;
+        }
+
+        if (target.Qualifier is null)
+        {
+            return LambdaErrors.InvalidParameter(
+                "Durable functions must be invoked with a qualified ARN: add a version, an alias or $LATEST (for example --qualifier '$LATEST').");
+        }
+
+        // AWS: an asynchronous start takes at most 256 KB of input.
+        if (invocationType == "Event" && call.Body.Length > 262_144)
+        {
+            return LambdaErrors.RequestTooLarge("Request must be smaller than 262144 bytes for the InvokeFunction operation");
+        }
+
+        if (!call.Body.AsSpan().IsEmpty && !IsJson(call.Body))
+        {
+            return LambdaErrors.InvalidRequestContent("Could not parse request body into json: Could not parse payload into json");
+        }
+
+        var engine = call.Service<DurableEngine>();
+        var started = await engine.StartAsync(found.Version, call.Header("x-amz-durable-execution-name"), call.Body,
+            call.Header("x-amzn-trace-id"), null, call.Aborted());
+        if (!started.TryGetValue(out var start, out var error))
+        {
+            return error;
+        }
+
+        var headers = call.Http.Response.Headers;
+        headers["X-Amz-Durable-Execution-Arn"] = start.Execution.Arn;
+        headers["X-Amz-Executed-Version"] = found.Version.Version;
+        if (invocationType == "Event")
+        {
+            return ApiResult.Empty(null, 202);
+        }
+
+        var closed = await engine.WaitForCloseAsync(start.Execution.Arn, DurableEngine.SyncWaitLimit, call.Aborted());
+        var description = closed is null ? null : engine.Describe(closed);
+        if (closed is { Status: ExecutionStatus.Succeeded })
+        {
+            return ApiResult.Bytes(200, System.Text.Encoding.UTF8.GetBytes(description!["Result"]?.GetValue<string>() ?? "null"), "application/json");
+        }
+
+        headers["X-Amz-Function-Error"] = "Unhandled";
+        var failure = closed is null || !closed.IsClosed
+            ? new System.Text.Json.Nodes.JsonObject
+            {
+                ["errorType"] = "DurableExecutionStillRunning",
+                ["errorMessage"] = "The durable execution did not finish within 15 minutes; it keeps running. Follow it with GetDurableExecution.",
+            }
+            : new System.Text.Json.Nodes.JsonObject
+            {
+                ["errorType"] = description!["Error"]?["ErrorType"]?.GetValue<string>() ?? closed.Status,
+                ["errorMessage"] = description["Error"]?["ErrorMessage"]?.GetValue<string>() ?? $"The durable execution ended {closed.Status}.",
+            };
+        if (description?["Error"]?["StackTrace"] is System.Text.Json.Nodes.JsonArray trace)
+        {
+            failure["stackTrace"] = trace.DeepClone();
+        }
+
+        return ApiResult.Bytes(200, JsonSerializer.SerializeToUtf8Bytes(failure), "application/json");
+    }
+
+    private static bool IsJson(byte[] body)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(body);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The deprecated InvokeAsync: the body is the event; answers 202 <c>{"Status":202}</c>.</summary>

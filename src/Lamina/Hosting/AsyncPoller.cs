@@ -79,8 +79,18 @@ internal sealed partial class AsyncPoller(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The claim lapses and the event runs again: at-least-once, never lost.
+            // The event runs again: at-least-once, never lost. Released for a retry in 5 s rather than
+            // left claimed until its 16-minute lease lapses; if even that fails, the lease still ends.
             Log.ProcessingFailed(logger, e.Id, ex);
+            try
+            {
+                await store.Queue.RescheduleAsync(e.Id, Node, time.GetUtcNow() + options.Scaled(TimeSpan.FromSeconds(5)), e.Attempts, e.ThrottleAttempts,
+                    CancellationToken.None);
+            }
+            catch (Exception again) when (again is not OperationCanceledException)
+            {
+                Log.ProcessingFailed(logger, e.Id, again);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -101,7 +111,7 @@ internal sealed partial class AsyncPoller(
     private static partial class Log
     {
         // 1700-1799: asynchronous invocation.
-        [LoggerMessage(1700, LogLevel.Warning, "Async event {EventId} failed in the platform; it will run again when its claim lapses")]
+        [LoggerMessage(1700, LogLevel.Warning, "Async event {EventId} failed in the platform; it will run again")]
         public static partial void ProcessingFailed(ILogger logger, string eventId, Exception exception);
     }
 }

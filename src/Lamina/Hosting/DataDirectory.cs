@@ -18,6 +18,11 @@ internal sealed class DataDirectory(string root)
 
     public string Config => Path.Combine(Root, "config");
 
+    /// <summary>The generated TLS certificates: <c>ca.pem</c> (what clients trust), <c>ca.key</c>, <c>server.pem</c>, <c>server.key</c>.</summary>
+    public string Tls => Path.Combine(Root, "tls");
+
+    public string CaCertificate => Path.Combine(Tls, "ca.pem");
+
     public static string DefaultRoot =>
         Environment.GetEnvironmentVariable("LAMINA_DATA_DIR") is { Length: > 0 } dir
             ? dir
@@ -31,16 +36,20 @@ internal sealed class DataDirectory(string root)
         Directory.CreateDirectory(Blobs, OwnerOnly);
     }
 
-    /// <summary>Writes the AWS shared credentials and config files (profile <c>default</c>) atomically, mode 0600.</summary>
-    public void WriteClientFiles(string accessKeyId, string secretAccessKey, string region, string endpointUrl)
+    /// <summary>
+    /// Writes the AWS shared credentials and config files (profile <c>default</c>) atomically, mode 0600; with a
+    /// generated TLS certificate the config names its CA (<c>ca_bundle</c>) so the CLI and SDKs trust it.
+    /// </summary>
+    public void WriteClientFiles(string accessKeyId, string secretAccessKey, string region, string endpointUrl, string? caBundle = null)
     {
         WriteOwnerOnly(Credentials,
             $"[default]\naws_access_key_id = {accessKeyId}\naws_secret_access_key = {secretAccessKey}\n");
         WriteOwnerOnly(Config,
-            $"[default]\nregion = {region}\nendpoint_url = {endpointUrl}\noutput = json\n");
+            $"[default]\nregion = {region}\nendpoint_url = {endpointUrl}\n{(caBundle is null ? "" : $"ca_bundle = {caBundle}\n")}output = json\n");
     }
 
-    private static void WriteOwnerOnly(string path, string content)
+    /// <summary>Writes a file atomically (temporary name, then rename) with mode 0600 from the start.</summary>
+    public static void WriteOwnerOnly(string path, string content)
     {
         var tmp = path + ".tmp";
         var options = new FileStreamOptions

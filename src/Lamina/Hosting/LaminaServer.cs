@@ -6,6 +6,7 @@ using Lamina.Core.Crypto;
 using Lamina.Core.Functions;
 using Lamina.Core.Iam;
 using Lamina.Core.Invoke;
+using Lamina.Core.Kms;
 using Lamina.Core.Layers;
 using Lamina.Core.Logs;
 using Lamina.Core.Storage;
@@ -45,11 +46,16 @@ internal sealed partial class LaminaServer : IAsyncDisposable
 
     public IssuedCredentials RootCredentials { get; private set; } = null!;
 
+    /// <summary>The https listener's certificate, when the API is served over TLS.</summary>
+    public TlsSetup? Tls { get; private init; }
+
     public static async Task<LaminaServer> StartAsync(ServeOptions options, CancellationToken cancellationToken)
     {
         var data = new DataDirectory(options.DataDir);
         data.EnsureCreated();
         var time = TimeProvider.System;
+        var listen = ParseListen(options.Listen);
+        var tls = listen.Scheme == "https" ? TlsCertificates.Load(data, options.TlsCertificate, options.TlsKey, listen.Host, time) : null;
         var masterKey = MasterKey.LoadOrCreate(data.MasterKey);
         var envelope = new Envelope(masterKey);
         var store = await SqliteStore.OpenAsync(data.Database, time, cancellationToken);
@@ -91,7 +97,7 @@ internal sealed partial class LaminaServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBufferSize = 4 * 1024 * 1024;
             // Runtime API: one listener; each environment reaches it on its own loopback address.
             kestrel.Listen(System.Net.IPAddress.Any, runtimeApiPort);
-            ListenOn(kestrel, options.Listen);
+            ListenOn(kestrel, listen, tls?.Certificate);
         });
 
         var services = builder.Services;
@@ -104,6 +110,10 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton<IBlobFiles>(new FileBlobs(data.Blobs));
         services.AddSingleton(sp => new CodeStore(sp.GetRequiredService<IBlobFiles>(), store.Blobs, envelope, time));
         services.AddSingleton(RuntimeCatalog.Detect());
+        services.AddSingleton<KeyService>();
+        services.AddSingleton<EnvironmentVault>();
+        services.AddSingleton<IEnvironmentSecrets>(sp => sp.GetRequiredService<EnvironmentVault>());
+        services.AddHostedService<MasterKeyWatcher>();
         services.AddSingleton<FunctionService>();
         services.AddSingleton<LayerService>();
         services.AddSingleton<AccountService>();
@@ -136,6 +146,8 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddSingleton(options.Async ?? new Core.Async.AsyncOptions());
         services.AddSingleton<Core.Async.AsyncInvokeService>();
         services.AddSingleton<Core.Async.AsyncProcessor>();
+        services.AddSingleton<Core.Durable.DurableEngine>();
+        services.AddHostedService<DurableRetention>();
         services.AddSingleton<AsyncPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<AsyncPoller>());
 
@@ -144,9 +156,11 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         app.UseMiddleware<FrontDoor>();
         app.MapGet("/health", () => Results.Json(new HealthStatus("ok"), HostJson.Default.HealthStatus));
         LambdaApi.Map(app);
+        LambdaApi.MapDurable(app);
         var root = new RootDispatcher();
         IamApi.Map(root);
         StsApi.Map(root);
+        KmsApi.Map(root);
         root.MapTo(app);
         InvokeApi.Map(app);
         RuntimeApi.Map(app, $"*:{runtimeApiPort}");
@@ -154,14 +168,16 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         var environments = app.Services.GetRequiredService<EnvironmentManager>();
         app.Services.GetRequiredService<FunctionService>().Deleted += environments.RetireFunction;
 
-        var server = new LaminaServer(app, data, options);
+        var server = new LaminaServer(app, data, options) { Tls = tls };
         await server.InitializeAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
         server.Endpoint = ResolveEndpoint(app, runtimeApiPort);
-        sandboxOptions.ApiEndpointForSandboxes = server.Endpoint;
+        // Over TLS, sandboxes sharing the host network keep plain HTTP on loopback (the Runtime API listener serves
+        // the API too, as it does for sandboxes in their own network namespace): no CA to install in each runtime.
+        sandboxOptions.ApiEndpointForSandboxes = tls is null ? server.Endpoint : $"http://127.0.0.1:{runtimeApiPort}";
         if (options.WriteClientFiles)
         {
-            data.WriteClientFiles(server.RootCredentials.AccessKeyId, server.RootCredentials.SecretAccessKey, options.Region, server.Endpoint);
+            data.WriteClientFiles(server.RootCredentials.AccessKeyId, server.RootCredentials.SecretAccessKey, options.Region, server.Endpoint, tls?.CaBundle);
         }
 
         return server;
@@ -201,26 +217,35 @@ internal sealed partial class LaminaServer : IAsyncDisposable
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
 
-    /// <summary>Binds the API listener from a URL such as <c>http://127.0.0.1:9600</c> (port 0 picks a free one).</summary>
-    private static void ListenOn(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string url)
+    /// <summary>Parses <c>--listen</c>: an http:// or https:// URL with an IP address or localhost and a port (0 picks a free one).</summary>
+    private static Uri ParseListen(string url)
     {
         if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal),
-                UriKind.Absolute, out var uri) || uri.Scheme != "http")
+                UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
-            throw new ArgumentException($"--listen '{url}' must be an http:// URL with a host and port, e.g. http://127.0.0.1:9600.");
+            throw new ArgumentException($"--listen '{url}' must be an http:// or https:// URL with a host and port, e.g. http://127.0.0.1:9600.");
         }
 
+        if (uri.Host != "localhost" && !System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out _))
+        {
+            throw new ArgumentException($"--listen '{url}' must name an IP address or localhost, not '{uri.Host}'.");
+        }
+
+        return uri;
+    }
+
+    /// <summary>Binds the API listener (with the certificate, for https).</summary>
+    private static void ListenOn(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, Uri uri,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
+    {
+        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure = certificate is null ? _ => { } : o => o.UseHttps(certificate);
         if (uri.Host == "localhost")
         {
-            kestrel.ListenLocalhost(uri.Port);
-        }
-        else if (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip))
-        {
-            kestrel.Listen(ip, uri.Port);
+            kestrel.ListenLocalhost(uri.Port, configure);
         }
         else
         {
-            throw new ArgumentException($"--listen '{url}' must name an IP address or localhost, not '{uri.Host}'.");
+            kestrel.Listen(System.Net.IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port, configure);
         }
     }
 

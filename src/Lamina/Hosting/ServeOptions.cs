@@ -5,8 +5,14 @@ internal sealed record ServeOptions
 {
     public required string DataDir { get; init; }
 
-    /// <summary>e.g. <c>http://127.0.0.1:9600</c>; port 0 picks a free port (tests).</summary>
+    /// <summary>e.g. <c>http://127.0.0.1:9600</c> or <c>https://...</c>; port 0 picks a free port (tests).</summary>
     public required string Listen { get; init; }
+
+    /// <summary>PEM certificate (chain) for an https listener; without it (and <see cref="TlsKey"/>) one is generated in the data dir.</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificate"/>.</summary>
+    public string? TlsKey { get; init; }
 
     public required string Region { get; init; }
 

@@ -27,6 +27,9 @@ internal static class ApiCallExtensions
             },
             call.Http.RequestAborted);
 
+    /// <summary>The global condition keys of the request (<c>aws:SourceIp</c>, <c>aws:SecureTransport</c>, ...).</summary>
+    public static Dictionary<string, string> ConditionKeys(this ApiCall call) => ContextKeys(call, null);
+
     /// <summary>The global condition keys of the request, plus the action's own.</summary>
     private static Dictionary<string, string> ContextKeys(ApiCall call, IReadOnlyDictionary<string, string>? context)
     {

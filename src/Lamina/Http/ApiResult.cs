@@ -32,12 +32,20 @@ internal abstract class ApiResult
     public static ApiResult From<T>(Outcome<T> outcome, int status, JsonTypeInfo<T> typeInfo) =>
         outcome.IsSuccess ? new JsonResult<T>(status, outcome.Value, typeInfo) : new ErrorResult(outcome.Error);
 
+    /// <summary>A JSON 1.1 service's answer (KMS): 200 with <c>application/x-amz-json-1.1</c>.</summary>
+    public static ApiResult Json11<T>(T value, JsonTypeInfo<T> typeInfo) => new JsonResult<T>(200, value, typeInfo, Json11ContentType);
+
+    /// <summary>A JSON 1.1 operation without output: 200 and an empty body, or the error.</summary>
+    public static ApiResult Json11Empty(AwsError? error) => Empty(error, 200);
+
+    public const string Json11ContentType = "application/x-amz-json-1.1";
+
     /// <summary>204 (or another status) with no body, or the error.</summary>
     public static ApiResult Empty(AwsError? error, int status = 204) => error is null ? new EmptyResult(status) : new ErrorResult(error);
 
     public static ApiResult Bytes(int status, byte[] body, string contentType) => new BytesResult(status, body, contentType);
 
-    private sealed class JsonResult<T>(int status, T value, JsonTypeInfo<T> typeInfo) : ApiResult
+    private sealed class JsonResult<T>(int status, T value, JsonTypeInfo<T> typeInfo, string contentType = "application/json") : ApiResult
     {
         public override int StatusCode => status;
 
@@ -45,7 +53,7 @@ internal abstract class ApiResult
         {
             var response = call.Http.Response;
             response.StatusCode = status;
-            response.ContentType = "application/json";
+            response.ContentType = contentType;
             using var buffer = new PooledBufferWriter();
             using (var writer = new Utf8JsonWriter(buffer, WireWriter))
             {

@@ -16,6 +16,8 @@ internal static class AwsErrorWriter
     private static readonly HashSet<string> CapitalMessage = new(StringComparer.Ordinal)
     {
         "ResourceNotFoundException", "CodeSigningConfigNotFoundException", "RequestEntityTooLargeException", "AccessDeniedException",
+        // The model gives Invoke's KMS errors Type and Message members.
+        "KMSDisabledException", "KMSInvalidStateException", "KMSNotFoundException", "KMSAccessDeniedException",
     };
 
     /// <summary>Errors AWS sends without a <c>Type</c> member.</summary>

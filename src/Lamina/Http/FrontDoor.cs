@@ -19,9 +19,10 @@ namespace Lamina.Http;
 /// (4) Only then does the handler run, which authorizes the action on its resource before touching state.
 /// (5) The handler's <see cref="ApiResult"/> is written (after the audit record, when that lands).
 /// Requests no endpoint matches are authenticated too, then answered with UnknownOperationException
-/// (InvalidAction for a query action Lamina does not serve).
+/// (InvalidAction for a query action Lamina does not serve). API requests reaching the Runtime API port from
+/// anywhere but an environment or loopback are refused before (2): that plain-HTTP port is for sandboxes.
 /// </remarks>
-internal sealed partial class FrontDoor(RequestDelegate next, Authenticator authenticator, ILogger<FrontDoor> logger)
+internal sealed partial class FrontDoor(RequestDelegate next, Authenticator authenticator, Sandboxes.RuntimeApiRegistry runtimeApi, ILogger<FrontDoor> logger)
 {
     private static readonly ApiOperation UnknownLambda = new("lambda", "Unknown", 0);
 
@@ -48,6 +49,12 @@ internal sealed partial class FrontDoor(RequestDelegate next, Authenticator auth
         var requestId = Guid.NewGuid().ToString();
         context.Response.Headers["x-amzn-RequestId"] = requestId;
         operation ??= dispatcher is null ? UnknownLambda : RootDispatcher.Provisional(context);
+        if (ThroughRuntimeApiFromOutside(context))
+        {
+            await AwsErrorWriter.WriteAsync(context, operation, new AwsError(403, "AccessDeniedException",
+                "This port serves the Runtime API to sandboxes; call the Lamina API on its own listener (see 'lamina serve --listen')."));
+            return;
+        }
 
         var length = context.Request.ContentLength;
         if (length > operation.MaxBodyBytes)
@@ -102,6 +109,18 @@ internal sealed partial class FrontDoor(RequestDelegate next, Authenticator auth
         call.Caller = identity;
         context.Features.Set(call);
         await next(context);
+    }
+
+    /// <summary>
+    /// The Runtime API listener (plain HTTP, all interfaces) also carries the API for sandboxes, which reach it on
+    /// their own address; anyone else must use the API listener, which may be TLS.
+    /// </summary>
+    private bool ThroughRuntimeApiFromOutside(HttpContext context)
+    {
+        var local = context.Connection.LocalIpAddress;
+        return context.Connection.LocalPort == runtimeApi.Port && local is not null
+               && !System.Net.IPAddress.IsLoopback(local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local)
+               && runtimeApi.Find(context) is null;
     }
 
     private static async Task RefuseTooLargeAsync(HttpContext context, ApiOperation operation, bool drain)

@@ -135,7 +135,7 @@ internal sealed partial class SandboxEnvironment
             vars["AWS_LAMBDA_LOG_LEVEL"] = config.LoggingConfig.ApplicationLogLevel ?? "INFO";
         }
 
-        foreach (var (name, value) in _host.Functions.OpenEnvironmentOf(_spec.Key.AccountId, _spec.Key.FunctionName, _spec.SealedEnvironment))
+        foreach (var (name, value) in _spec.Variables)
         {
             vars[name] = value;
         }

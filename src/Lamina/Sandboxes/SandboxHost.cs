@@ -1,4 +1,3 @@
-using Lamina.Core.Functions;
 using Lamina.Core.Iam;
 using Lamina.Core.Invoke;
 using Lamina.Core.Logs;
@@ -15,7 +14,6 @@ internal sealed class SandboxHost(
     WorkDirectory work,
     ILogSink logs,
     ExecutionRoles roles,
-    FunctionService functions,
     SandboxOptions options,
     InvokeOptions invokeOptions,
     TimeProvider time,
@@ -30,7 +28,6 @@ internal sealed class SandboxHost(
     public WorkDirectory Work => work;
     public ILogSink Logs => logs;
     public ExecutionRoles Roles => roles;
-    public FunctionService Functions => functions;
     public SandboxOptions Options => options;
     public InvokeOptions InvokeOptions => invokeOptions;
     public TimeProvider Time => time;

@@ -173,7 +173,7 @@ public sealed class IamQueryTests(LaminaFixture fixture) : IClassFixture<LaminaF
         AssertError(await sts.QueryAsync("AssumeRoleWithSAML"), 400, "InvalidAction", StsNs);
 
         using var kms = new AwsClient(new Uri(fixture.Endpoint), fixture.AccessKeyId, fixture.SecretAccessKey, fixture.Region) { Service = "kms" };
-        var json = await kms.SendAsync(HttpMethod.Post, "/", "{}", headers: new Dictionary<string, string> { ["X-Amz-Target"] = "TrentService.ListKeys" },
+        var json = await kms.SendAsync(HttpMethod.Post, "/", "{}", headers: new Dictionary<string, string> { ["X-Amz-Target"] = "TrentService.CreateGrant" },
             contentType: "application/x-amz-json-1.1");
         Assert.Equal(400, json.Status);
         Assert.Equal("UnknownOperationException", json.Json["__type"]!.GetValue<string>());

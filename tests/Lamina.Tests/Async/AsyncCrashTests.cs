@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Lamina.Tests.Support;
 
 namespace Lamina.Tests.Async;
@@ -18,27 +15,8 @@ public sealed class AsyncCrashTests(ITestOutputHelper output)
 {
     private const int Events = 2_000;
     private const int Kills = 3;
-    private const string SinkAddress = "172.31.250.2";
-    private const string SinkPort = "8080";
-
-    private const string SinkScript = """
-        import http.server, os, sys
-        fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        class Sink(http.server.BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers['Content-Length']))
-                os.write(fd, body + b'\n')
-                self.send_response(204)
-                self.send_header('Content-Length', '0')
-                self.end_headers()
-            def log_message(self, *args):
-                pass
-        http.server.ThreadingHTTPServer(('0.0.0.0', int(sys.argv[2])), Sink).serve_forever()
-        """;
-
     /// <summary>A custom runtime that reports every event to the sink before it answers.</summary>
-    private const string Bootstrap = $$"""
+    private const string Bootstrap = """
         #!/usr/bin/python3 -u
         import http.client, json, os
         host, port = os.environ['AWS_LAMBDA_RUNTIME_API'].rsplit(':', 1)
@@ -53,7 +31,7 @@ public sealed class AsyncCrashTests(ITestOutputHelper output)
             for attempt in range(2):
                 try:
                     if sink is None:
-                        sink = http.client.HTTPConnection('{{SinkAddress}}', {{SinkPort}}, timeout=5)
+                        sink = http.client.HTTPConnection(os.environ['SINK_HOST'], 8080, timeout=5)
                     sink.request('POST', '/', json.dumps({'n': event['n'], 'rid': rid}), {'Content-Type': 'application/json'})
                     sink.getresponse().read()
                     break
@@ -67,17 +45,16 @@ public sealed class AsyncCrashTests(ITestOutputHelper output)
     public async Task KillNineWhileQueuedAndInFlight_EveryAcceptedEventIsProcessed()
     {
         var dir = TempDirs.Create("lamina-crash");
-        var sinkFile = Path.Combine(dir, "sink.log");
         var seed = Environment.TickCount;
         output.WriteLine($"seed {seed}");
         var random = new Random(seed);
-        await using var sink = await Sink.StartAsync(dir, sinkFile);
+        await using var sink = await SinkNamespace.StartAsync(dir, 0);
         await using var server = new LaminaProcess(Path.Combine(dir, "data"), "--time-scale", "60");
         try
         {
             await server.StartAsync();
             await CreateRoleAsync(server);
-            await CreateFunctionAsync(server);
+            await CreateFunctionAsync(server, sink.Address);
 
             var accepted = new ConcurrentDictionary<int, string>();
             var next = -1;
@@ -94,7 +71,7 @@ public sealed class AsyncCrashTests(ITestOutputHelper output)
             for (var kill = 0; kill < Kills; kill++)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(random.Next(300, 4_000)));
-                var delivered = Delivered(sinkFile).Count;
+                var delivered = Delivered(sink).Count;
                 await server.KillAsync();
                 output.WriteLine($"kill {kill + 1}: {accepted.Count} accepted, {delivered} deliveries so far");
                 await server.StartAsync();
@@ -107,7 +84,7 @@ public sealed class AsyncCrashTests(ITestOutputHelper output)
             List<int> deliveries;
             while (true)
             {
-                deliveries = Delivered(sinkFile);
+                deliveries = Delivered(sink);
                 if (deliveries.Distinct().Count() >= Events || DateTime.UtcNow > deadline)
                 {
                     break;
@@ -155,27 +132,7 @@ public sealed class AsyncCrashTests(ITestOutputHelper output)
         }
     }
 
-    private static List<int> Delivered(string sinkFile)
-    {
-        if (!File.Exists(sinkFile))
-        {
-            return [];
-        }
-
-        using var stream = new FileStream(sinkFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var result = new List<int>();
-        while (reader.ReadLine() is { } line)
-        {
-            if (line.Length > 0)
-            {
-                using var doc = JsonDocument.Parse(line);
-                result.Add(doc.RootElement.GetProperty("n").GetInt32());
-            }
-        }
-
-        return result;
-    }
+    private static List<int> Delivered(SinkNamespace sink) => sink.Received().Select(e => e.GetProperty("n").GetInt32()).ToList();
 
     private static async Task CreateRoleAsync(LaminaProcess server)
     {
@@ -186,7 +143,7 @@ public sealed class AsyncCrashTests(ITestOutputHelper output)
         Assert.True(created.Status == 200, created.ToString());
     }
 
-    private static async Task CreateFunctionAsync(LaminaProcess server)
+    private static async Task CreateFunctionAsync(LaminaProcess server, string sinkHost)
     {
         using var client = server.Client();
         var created = await client.PostAsync("/2015-03-31/functions", new
@@ -198,79 +155,8 @@ public sealed class AsyncCrashTests(ITestOutputHelper output)
             Code = new { ZipFile = Convert.ToBase64String(TestRuntime.Zip(Bootstrap)) },
             MemorySize = 256,
             Timeout = 10,
+            Environment = new { Variables = new Dictionary<string, string> { ["SINK_HOST"] = sinkHost } },
         });
         Assert.True(created.Status == 201, created.ToString());
-    }
-
-    /// <summary>The sink: a network namespace on its own veth pair, with a Python HTTP server appending each body to a file.</summary>
-    private sealed class Sink : IAsyncDisposable
-    {
-        private readonly string _ns;
-        private readonly Process _process;
-
-        private Sink(string ns, Process process)
-        {
-            _ns = ns;
-            _process = process;
-        }
-
-        public static async Task<Sink> StartAsync(string dir, string file)
-        {
-            var id = Environment.ProcessId.ToString("x", CultureInfo.InvariantCulture);
-            var ns = $"lamina-sink-{id}";
-            var hostIf = $"lsk{id}";
-            await RunAsync("/usr/sbin/ip", "netns", "del", ns);
-            await CheckedAsync("/usr/sbin/ip", "netns", "add", ns);
-            await CheckedAsync("/usr/sbin/ip", "link", "add", hostIf, "type", "veth", "peer", "name", "sink0", "netns", ns);
-            await CheckedAsync("/usr/sbin/ip", "addr", "add", "172.31.250.1/30", "dev", hostIf);
-            await CheckedAsync("/usr/sbin/ip", "link", "set", hostIf, "up");
-            await CheckedAsync("/usr/sbin/ip", "-n", ns, "addr", "add", $"{SinkAddress}/30", "dev", "sink0");
-            await CheckedAsync("/usr/sbin/ip", "-n", ns, "link", "set", "sink0", "up");
-            await CheckedAsync("/usr/sbin/ip", "-n", ns, "link", "set", "lo", "up");
-            var script = Path.Combine(dir, "sink.py");
-            await File.WriteAllTextAsync(script, SinkScript.Replace("\r", "", StringComparison.Ordinal));
-            var info = new ProcessStartInfo("/usr/sbin/ip") { UseShellExecute = false, RedirectStandardError = true };
-            foreach (var arg in new[] { "netns", "exec", ns, "python3", script, file, SinkPort })
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            var process = Process.Start(info)!;
-            var sink = new Sink(ns, process);
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while ((await RunAsync("/usr/sbin/ip", "netns", "exec", ns, "python3", "-c",
-                       $"import socket; socket.create_connection(('127.0.0.1', {SinkPort}), 1)")).ExitCode != 0)
-            {
-                if (DateTime.UtcNow > deadline || process.HasExited)
-                {
-                    await sink.DisposeAsync();
-                    throw new InvalidOperationException("the sink server did not start");
-                }
-
-                await Task.Delay(100);
-            }
-
-            return sink;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
-            await RunAsync("/usr/sbin/ip", "netns", "del", _ns);
-        }
-
-        private static Task<ProcessResult> RunAsync(string file, params string[] args) => ProcessRunner.RunAsync(file, args);
-
-        private static async Task CheckedAsync(string file, params string[] args)
-        {
-            var result = await RunAsync(file, args);
-            Assert.True(result.ExitCode == 0, $"{file} {string.Join(' ', args)}: {result}");
-        }
     }
 }

@@ -7,9 +7,10 @@ using Lamina.Core.Auth;
 namespace Lamina.Tests.Support;
 
 /// <summary>A minimal signed HTTP client for the Lamina API (tests that need raw control over requests).</summary>
-public sealed class AwsClient(Uri endpoint, string accessKeyId, string secret, string region, string? sessionToken = null) : IDisposable
+public sealed class AwsClient(Uri endpoint, string accessKeyId, string secret, string region, string? sessionToken = null,
+    HttpMessageHandler? handler = null) : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = endpoint, Timeout = TimeSpan.FromSeconds(100) };
+    private readonly HttpClient _http = new(handler ?? new HttpClientHandler()) { BaseAddress = endpoint, Timeout = TimeSpan.FromSeconds(100) };
 
     public string Service { get; init; } = "lambda";
 
@@ -72,6 +73,14 @@ public sealed class AwsClient(Uri endpoint, string accessKeyId, string secret, s
         return SendAsync(HttpMethod.Post, "/", rawBody: Encoding.UTF8.GetBytes(body), tamper: tamper,
             contentType: "application/x-www-form-urlencoded; charset=utf-8");
     }
+
+    /// <summary>
+    /// A JSON 1.1 call (KMS) as botocore sends it: <c>POST /</c>, <c>X-Amz-Target: PREFIX.Operation</c>, the
+    /// members as a JSON object, signed for <see cref="Service"/>.
+    /// </summary>
+    public Task<AwsResponse> TargetAsync(string target, object body) =>
+        SendAsync(HttpMethod.Post, "/", rawBody: Encoding.UTF8.GetBytes(body is string s ? s : JsonSerializer.Serialize(body)),
+            headers: new Dictionary<string, string> { ["X-Amz-Target"] = target }, contentType: "application/x-amz-json-1.1");
 
     public void Dispose() => _http.Dispose();
 }

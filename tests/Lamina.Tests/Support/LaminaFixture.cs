@@ -23,7 +23,10 @@ public class LaminaFixture : IAsyncLifetime
     public string Region => Server.Options.Region;
 
     public AwsClient Client(string? accessKeyId = null, string? secret = null, string? sessionToken = null) =>
-        new(new Uri(Endpoint), accessKeyId ?? AccessKeyId, secret ?? SecretAccessKey, Region, sessionToken);
+        new(new Uri(Endpoint), accessKeyId ?? AccessKeyId, secret ?? SecretAccessKey, Region, sessionToken, CreateHandler());
+
+    /// <summary>The HTTP handler test clients use (a derived fixture serving TLS trusts its CA here).</summary>
+    private protected virtual HttpMessageHandler? CreateHandler() => null;
 
     /// <summary>Environment for real AWS clients (CLI, boto3, JS SDK) pointed at this server.</summary>
     public IReadOnlyDictionary<string, string> ClientEnvironment => new Dictionary<string, string>

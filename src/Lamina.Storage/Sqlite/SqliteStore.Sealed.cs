@@ -1,0 +1,68 @@
+using System.Runtime.CompilerServices;
+using Lamina.Core.Crypto;
+
+namespace Lamina.Storage.Sqlite;
+
+/// <remarks>
+/// Each kind of sealed value is read in pages by its key, so a rotation over a large store holds no
+/// long read transaction; replacing a value is a compare-and-swap on its bytes, so a concurrent
+/// writer's new value is never overwritten with a re-wrapped old one.
+/// </remarks>
+internal sealed partial class SqliteStore : ISealedCells
+{
+    private const int SealedPage = 500;
+
+    public ISealedCells Sealed => this;
+
+    private static (string Table, string Column, string Where) Locate(SealedKind kind) => kind switch
+    {
+        SealedKind.AccessKeySecret => ("access_keys", "sealed_secret", "access_key_id = $id"),
+        SealedKind.FunctionEnvironment => ("function_versions", "sealed_env", "account_id = $a AND function_name = $id AND version_number = $v"),
+        SealedKind.AsyncPayload => ("async_events", "payload", "id = $id"),
+        SealedKind.KmsKeyMaterial => ("kms_keys", "sealed_material", "account_id = $a AND key_id = $id"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    public async IAsyncEnumerable<SealedCell> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var kind in Enum.GetValues<SealedKind>())
+        {
+            var (table, column, _) = Locate(kind);
+            var (key, select) = kind switch
+            {
+                SealedKind.AccessKeySecret => ("access_key_id", "account_id, access_key_id, 0"),
+                SealedKind.FunctionEnvironment => ("account_id || '/' || function_name || '/' || version_number", "account_id, function_name, version_number"),
+                SealedKind.AsyncPayload => ("id", "account_id, id, 0"),
+                _ => ("account_id || '/' || key_id", "account_id, key_id, 0"),
+            };
+            var after = "";
+            while (true)
+            {
+                var page = await ReadAsync(
+                    $"SELECT {select}, {column}, {key} FROM {table} WHERE {column} IS NOT NULL AND {key} > $after ORDER BY {key} LIMIT {SealedPage}",
+                    r => (Cell: new SealedCell(kind, r.GetString(0), r.GetString(1), r.GetInt64(2), (byte[])r.GetValue(3)), Key: r.GetString(4)),
+                    cancellationToken, ("$after", after));
+                foreach (var (cell, _) in page)
+                {
+                    yield return cell;
+                }
+
+                if (page.Count < SealedPage)
+                {
+                    break;
+                }
+
+                after = page[^1].Key;
+            }
+        }
+    }
+
+    public Task<bool> ReplaceAsync(SealedCell cell, byte[] value, CancellationToken cancellationToken) =>
+        WriteAsync(async (c, tx) =>
+        {
+            var (table, column, where) = Locate(cell.Kind);
+            var n = await Execute(c, tx, $"UPDATE {table} SET {column} = $new WHERE {where} AND {column} = $old", cancellationToken,
+                ("$new", value), ("$old", cell.Value), ("$a", cell.AccountId), ("$id", cell.Id), ("$v", cell.Version));
+            return (n > 0, n > 0);
+        }, cancellationToken);
+}
