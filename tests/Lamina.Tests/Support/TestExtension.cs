@@ -10,6 +10,10 @@ public static class TestExtension
         #!/usr/bin/python3 -u
         import http.client, json, os
         host, port = os.environ['AWS_LAMBDA_RUNTIME_API'].rsplit(':', 1)
+        # One write(2) per line: `python3 -u` print() issues a write per argument, and the runtime shares this
+        # stdout pipe, so a line could be split by one of its lines (seen in CI as "EVENTEXT INVOKE ...").
+        def print(*parts):
+            os.write(1, (' '.join(map(str, parts)) + '\n').encode())
         c = http.client.HTTPConnection(host, int(port))
         c.request('POST', '/2020-01-01/extension/register', json.dumps({'events': ['INVOKE', 'SHUTDOWN']}), {'Lambda-Extension-Name': 'probe'})
         r = c.getresponse(); info = json.loads(r.read()); ext_id = r.getheader('Lambda-Extension-Identifier')

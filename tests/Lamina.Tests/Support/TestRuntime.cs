@@ -13,6 +13,10 @@ public static class TestRuntime
         api = os.environ['AWS_LAMBDA_RUNTIME_API']
         host, port = api.rsplit(':', 1)
         env_id = uuid.uuid4().hex
+        # One write(2) per line: `python3 -u` print() issues a write per argument, and extensions share this
+        # stdout pipe, so their lines could land mid-line (seen in CI as "EVENTEXT INVOKE ...").
+        def print(*parts):
+            os.write(1, (' '.join(map(str, parts)) + '\n').encode())
         print('test runtime init', env_id)
         if os.environ.get('INIT_FAIL'):
             c = http.client.HTTPConnection(host, int(port))
