@@ -206,6 +206,40 @@ public sealed class DotnetRuntimeTests(LaminaFixture lamina, DotnetFunctions fun
         Assert.Matches(@"^RequestId: [0-9a-f-]{36} Error: Task timed out after 2\.00 seconds$", results[2].Json["errorMessage"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task AwsCli_HelloWithEnvironmentLayerAndTmp_WarmInvokeKeepsTmp()
+    {
+        var dir = TempDirs.Create("lamina-dotnet-cli");
+        try
+        {
+            var cli = new AwsCli(lamina);
+            var layer = await cli.JsonAsync("lambda", "publish-layer-version", "--layer-name", "dn-matrix-layer",
+                "--zip-file", E2e.E2eHelpers.FileB(dir, "layer.zip", MatrixFunctions.LayerZip()));
+            var created = await cli.JsonAsync("lambda", "create-function", "--function-name", "dn-cli-hello", "--runtime", "dotnet10",
+                "--role", "arn:aws:iam::000000000000:role/lambda-role", "--handler", Handlers + "Hello",
+                "--zip-file", E2e.E2eHelpers.FileB(dir, "fn.zip", functions.ClassLibraryZip), "--memory-size", "1769", "--timeout", "30",
+                "--environment", """{"Variables":{"GREETING":"hello, from the CLI"}}""", "--layers", layer["LayerVersionArn"]!.GetValue<string>());
+            Assert.Equal("dotnet10", created["Runtime"]!.GetValue<string>());
+
+            var first = await cli.InvokeAsync("dn-cli-hello", new { name = "one" }, tail: true);
+            await FunctionLogs.AssertNoFunctionErrorAsync(lamina, "dn-cli-hello", first);
+            Assert.Equal("hello, from the CLI", first.Json["Greeting"]!.GetValue<string>());
+            Assert.Equal("dotnet layer file", first.Json["Layer"]!.GetValue<string>());
+            Assert.Equal("one\n", first.Json["Tmp"]!.GetValue<string>());
+            Assert.Contains("Init Duration", first.TailLog, StringComparison.Ordinal);
+
+            var second = await cli.InvokeAsync("dn-cli-hello", new { name = "two" }, tail: true);
+            await FunctionLogs.AssertNoFunctionErrorAsync(lamina, "dn-cli-hello", second);
+            Assert.Equal(first.Json["Env"]!.GetValue<string>(), second.Json["Env"]!.GetValue<string>());
+            Assert.Equal("one\ntwo\n", second.Json["Tmp"]!.GetValue<string>());
+            Assert.DoesNotContain("Init Duration", second.TailLog, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TempDirs.Delete(dir);
+        }
+    }
+
     private static async Task CreateAsync(AwsClient client, string name, string handler, byte[] zip, object? logging = null, int timeout = 30)
     {
         var created = await client.PostAsync("/2015-03-31/functions", new

@@ -97,10 +97,14 @@ public static class MatrixFunctions
             return result
         """;
 
-    /// <summary>One layer for every runtime: a Python module under <c>python/</c> and a Node package under <c>nodejs/node_modules/</c>.</summary>
+    /// <summary>
+    /// One layer for every runtime: a Python module under <c>python/</c>, a Node package under
+    /// <c>nodejs/node_modules/</c>, and a plain file under <c>dotnet/</c> (HelloDotnet's <c>Hello</c> reads it).
+    /// </summary>
     public static byte[] LayerZip() => Zips.Of(
         ("python/matrix_layer.py", "def describe():\n    return 'python layer at ' + __file__\n"),
-        ("nodejs/node_modules/matrix-layer/index.js", "exports.describe = () => 'node layer at ' + __filename;\n"));
+        ("nodejs/node_modules/matrix-layer/index.js", "exports.describe = () => 'node layer at ' + __filename;\n"),
+        ("dotnet/matrix-layer.txt", "dotnet layer file"));
 
     /// <summary>What each runtime's <c>hello</c> reports from the layer.</summary>
     public static string LayerDescription(string family) => family == "nodejs"

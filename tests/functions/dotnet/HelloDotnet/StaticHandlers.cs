@@ -66,6 +66,26 @@ public static class StaticHandlers
         return Greet(input);
     }
 
+    /// <summary>This environment's id: a warm invoke reports the same one.</summary>
+    private static readonly string EnvironmentId = Guid.NewGuid().ToString("N");
+
+    /// <summary>
+    /// The end-to-end "hello": the GREETING variable, a file from a layer (.NET layers are plain files under
+    /// /opt), and /tmp, which keeps what earlier invokes of this environment appended.
+    /// </summary>
+    public static HelloReport Hello(Greeting input)
+    {
+        const string LayerFile = "/opt/dotnet/matrix-layer.txt";
+        File.AppendAllText("/tmp/hello.txt", input.Name + "\n");
+        return new HelloReport
+        {
+            Env = EnvironmentId,
+            Greeting = Environment.GetEnvironmentVariable("GREETING"),
+            Layer = File.Exists(LayerFile) ? File.ReadAllText(LayerFile) : null,
+            Tmp = File.ReadAllText("/tmp/hello.txt"),
+        };
+    }
+
     /// <summary>An <c>object</c> input goes through the serializer (a JsonElement), not the raw stream.</summary>
     public static string Kind(object input) => input.GetType().Name;
 
