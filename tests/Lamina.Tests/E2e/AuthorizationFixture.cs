@@ -52,11 +52,12 @@ public sealed class AuthorizationFixture : LaminaFixture
               {"Effect":"Allow","Action":"lambda:CreateFunction","Resource":"{{Arn("authz-created-*")}}"},
               {"Effect":"Allow","Action":"iam:PassRole","Resource":"{{Role}}"},
               {"Effect":"Allow","Action":"lambda:GetLayerVersion","Resource":"{{LayerArn(Layer, 1)}}"},
-              {"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}
+              {"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"},
+              {"Effect":"Allow","Action":"kms:ListKeys","Resource":"*"}]}
             """;
         var denyAll = $$"""
             {"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["lambda:GetFunction","lambda:UpdateFunctionConfiguration",
-              "lambda:InvokeFunction","lambda:CreateFunction","lambda:GetLayerVersion","iam:ListRoles","sts:GetCallerIdentity"],"Resource":"*"}]}
+              "lambda:InvokeFunction","lambda:CreateFunction","lambda:GetLayerVersion","iam:ListRoles","kms:ListKeys","sts:GetCallerIdentity"],"Resource":"*"}]}
             """;
         var conditional = $$"""
             {"Version":"2012-10-17","Statement":[

@@ -8,7 +8,7 @@ namespace Lamina.Tests.E2e;
 /// <summary>
 /// Who may do what, through the real AWS CLI, across the API groups: the Lambda control plane
 /// (GetFunction, UpdateFunctionConfiguration, CreateFunction), the data plane (Invoke), layers
-/// (GetLayerVersion), IAM (ListRoles) and STS (GetCallerIdentity). Each row is one CLI run and the exact
+/// (GetLayerVersion), IAM (ListRoles) and STS (GetCallerIdentity); authentication failures also against KMS (ListKeys). Each row is one CLI run and the exact
 /// error code and message the CLI reports (botocore's parse of the wire error), or success.
 /// </summary>
 public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : IClassFixture<AuthorizationFixture>, IDisposable
@@ -47,6 +47,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
     private static readonly string[] GetLayer = ["lambda", "get-layer-version", "--layer-name", Layer, "--version-number", "1"];
     private static readonly string[] ListRoles = ["iam", "list-roles"];
     private static readonly string[] CallerIdentity = ["sts", "get-caller-identity"];
+    private static readonly string[] ListKeys = ["kms", "list-keys"];
 
     /// <summary>Runs the rows three at a time and reports every mismatch at once.</summary>
     private async Task<List<ProcessResult>> CheckAsync(params Row[] rows)
@@ -140,7 +141,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
     {
         const string BadSignature = "The request signature we calculated does not match the signature you provided. " +
                                     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
-        // Lambda (REST-JSON) names these errors with an "Exception" suffix; IAM and STS (query protocol) without.
+        // Lambda (REST-JSON) and KMS (JSON) name these errors with an "Exception" suffix; IAM and STS (query protocol) without.
         var expected = new Dictionary<string, (string Lambda, string Query, string Message, string QueryMessage)>
         {
             ["anonymous"] = ("MissingAuthenticationTokenException", "MissingAuthenticationToken", "Missing Authentication Token",
@@ -164,6 +165,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
                 ('lambda', 'GetFunction', lambda c: c.get_function(FunctionName=function)),
                 ('lambda', 'Invoke', lambda c: c.invoke(FunctionName=function, Payload=b'{}')),
                 ('lambda', 'GetLayerVersion', lambda c: c.get_layer_version(LayerName=layer, VersionNumber=1)),
+                ('kms', 'ListKeys', lambda c: c.list_keys()),
                 ('iam', 'ListRoles', lambda c: c.list_roles()),
                 ('sts', 'GetCallerIdentity', lambda c: c.get_caller_identity()),
             ]
@@ -188,7 +190,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
         Assert.True(run.ExitCode == 0, run.ToString());
 
         var rows = JsonNode.Parse(run.Stdout)!.AsArray();
-        Assert.Equal(expected.Count * 5, rows.Count);
+        Assert.Equal(expected.Count * 6, rows.Count);
         var mismatches = new List<string>();
         foreach (var row in rows)
         {
@@ -227,6 +229,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
             new Row("alice", GetLayer, null),
             new Row("alice", ListRoles, null),
             new Row("alice", CallerIdentity, null),
+            new Row("alice", ListKeys, null),
             // Not in her policy: another function, another action.
             new Row("alice", GetFunction(Other), Denied("GetFunction", alice, "lambda:GetFunction", Arn(Other))),
             new Row("alice", ["lambda", "delete-function", "--function-name", Function],
@@ -238,6 +241,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
             new Row("nobody", GetLayer, Denied("GetLayerVersion", nobody, "lambda:GetLayerVersion", LayerArn(Layer, 1))),
             new Row("nobody", ListRoles,
                 new CliError("AccessDenied", "ListRoles", $"User: {nobody} is not authorized to perform: iam:ListRoles"), MessageIsPrefix: true),
+            new Row("nobody", ListKeys, Denied("ListKeys", nobody, "kms:ListKeys", "*")),
             new Row("nobody", CallerIdentity, null));
 
         Assert.Equal(nobody, Str(JsonNode.Parse(outputs[^1].Stdout)!["Arn"]));
@@ -260,6 +264,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
             new Row("mallory", GetLayer, Denied("GetLayerVersion", mallory, "lambda:GetLayerVersion", LayerArn(Layer, 1), ExplicitDeny)),
             new Row("mallory", ListRoles, new CliError("AccessDenied", "ListRoles", $"User: {mallory} is not authorized to perform: iam:ListRoles"),
                 MessageIsPrefix: true),
+            new Row("mallory", ListKeys, Denied("ListKeys", mallory, "kms:ListKeys", "*", ExplicitDeny)),
             // AWS: "you can still perform this operation" even when a policy explicitly denies sts:GetCallerIdentity.
             new Row("mallory", CallerIdentity, null));
     }
@@ -303,6 +308,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
         var org = await _cli.RunAsync("lambda", "add-permission", "--function-name", Other, "--statement-id", "org", "--action", "lambda:InvokeFunction",
             "--principal", "*", "--principal-org-id", "o-a1b2c3d4e5");
         Assert.True(org.ExitCode == 0, org.ToString());
+        // A key in account A, which account B's ListKeys must not show.
+        var keyId = Str((await _cli.JsonAsync("kms", "create-key", "--description", "authz-a"))["KeyMetadata"]!["KeyId"]);
 
         var outputs = await CheckAsync(
             new Row("b-root", GetFunction(Arn(Function)),
@@ -317,10 +324,12 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
             // Account B's own user has no policy: A's grant to account B does not reach it.
             new Row("b-user", Invoke(Arn(Shared)), Denied("Invoke", erin, "lambda:InvokeFunction", Arn(Shared))),
             new Row("b-root", ListRoles, null),
-            new Row("b-root", CallerIdentity, null));
+            new Row("b-root", CallerIdentity, null),
+            new Row("b-root", ListKeys, null));
 
         Assert.DoesNotContain(JsonNode.Parse(outputs[8].Stdout)!["Roles"]!.AsArray(), r => Str(r!["Arn"]).Contains(AccountA, StringComparison.Ordinal));
         Assert.Equal(fixture.AccountB, Str(JsonNode.Parse(outputs[9].Stdout)!["Account"]));
+        Assert.DoesNotContain(JsonNode.Parse(outputs[10].Stdout)!["Keys"]!.AsArray(), k => Str(k!["KeyId"]) == keyId);
     }
 
     [Fact]
