@@ -56,7 +56,7 @@ public sealed partial class InvokeFeatureCliTests(LaminaFixture fixture) : IClas
             from botocore.config import Config
             client = boto3.client('lambda', config=Config(max_pool_connections=20, read_timeout=120, retries={'max_attempts': 1}))
             def call(i):
-                r = client.invoke(FunctionName=sys.argv[1], Payload=json.dumps({'action': 'sleep', 'seconds': 3}))
+                r = client.invoke(FunctionName=sys.argv[1], Payload=json.dumps({'action': 'sleep', 'seconds': 6}))
                 return {'status': r['StatusCode'], 'error': r.get('FunctionError'), 'payload': json.loads(r['Payload'].read())}
             with ThreadPoolExecutor(20) as pool:
                 print(json.dumps(list(pool.map(call, range(20)))))
@@ -66,7 +66,8 @@ public sealed partial class InvokeFeatureCliTests(LaminaFixture fixture) : IClas
 
         Assert.Equal(20, results.Count);
         Assert.All(results, r => Assert.True(r!["status"]!.GetValue<int>() == 200 && r["error"] is null, r.ToJsonString()));
-        // Each call held its environment for 3 s while all 20 were in flight, so no two shared one.
+        // Each call held its environment for 6 s, and boto3 sent all 20 at once (well within that, even on a busy
+        // 2-core machine), so no environment was free for a second call: no two shared one.
         Assert.Equal(20, results.Select(r => Str(r!["payload"]!["env"])).Distinct().Count());
     }
 
@@ -78,9 +79,10 @@ public sealed partial class InvokeFeatureCliTests(LaminaFixture fixture) : IClas
             (await _cli.JsonAsync("lambda", "put-function-concurrency", "--function-name", "feat-throttle", "--reserved-concurrent-executions", "1"))
             .ToJsonString());
 
-        // One call holds the only slot for 6 s; calls made meanwhile are refused. Nothing is timed: the others
-        // start once the slow call's START line is logged, and keep coming until one is refused or it is back.
-        var slow = _cli.InvokeAsync("feat-throttle", new { action = "sleep", seconds = 6 });
+        // One call holds the only slot for 15 s (room for several CLI runs on a loaded machine); calls made meanwhile
+        // are refused. Nothing is timed: the others start once the slow call's START line is logged, and keep coming
+        // until one is refused or the slow call is back.
+        var slow = _cli.InvokeAsync("feat-throttle", new { action = "sleep", seconds = 15 });
         var started = await FunctionLogs.LinesAsync(fixture, "feat-throttle", l => slow.IsCompleted || l.Exists(x => x.StartsWith("START ", StringComparison.Ordinal)), seconds: 60);
         Assert.True(started.Exists(x => x.StartsWith("START ", StringComparison.Ordinal)), "the slow call never started: " + string.Join('\n', started));
         ProcessResult? refused = null;

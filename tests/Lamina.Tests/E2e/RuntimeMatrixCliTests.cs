@@ -88,8 +88,8 @@ public sealed class RuntimeMatrixCliTests(LaminaFixture fixture) : IClassFixture
         var slow = $"matrix-{family}-timeout";
         var hungry = $"matrix-{family}-oom";
         // After a timeout the environment is reset and the next invoke re-runs init inside its own timeout, as on
-        // AWS: 3 s leaves room for that on a busy machine.
-        await Task.WhenAll(CreateAsync(slow, family, "--timeout", "3", "--memory-size", "256"),
+        // AWS: 5 s leaves room for that on a busy machine (a 2-core CI runner shared with other builds).
+        await Task.WhenAll(CreateAsync(slow, family, "--timeout", "5", "--memory-size", "256"),
             CreateAsync(hungry, family, "--memory-size", "128", "--timeout", "30"));
 
         var results = await Task.WhenAll(_cli.InvokeAsync(slow, new { action = "sleep", seconds = 10 }),
@@ -98,7 +98,7 @@ public sealed class RuntimeMatrixCliTests(LaminaFixture fixture) : IClassFixture
         Assert.Equal(200, timedOut.StatusCode);
         Assert.Equal("Unhandled", timedOut.FunctionError);
         Assert.True(Str(timedOut.Json["errorType"]) == "Sandbox.Timedout", timedOut.ToString());
-        Assert.Matches(@"^RequestId: [0-9a-f-]{36} Error: Task timed out after 3\.00 seconds$", Str(timedOut.Json["errorMessage"]));
+        Assert.Matches(@"^RequestId: [0-9a-f-]{36} Error: Task timed out after 5\.00 seconds$", Str(timedOut.Json["errorMessage"]));
 
         var killed = results[1];
         Assert.Equal(200, killed.StatusCode);

@@ -54,7 +54,8 @@ public static class MatrixFunctions
         exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
           for (const chunk of event.chunks) {
             responseStream.write(chunk);
-            await new Promise((resolve) => setTimeout(resolve, 50));
+            // A pause between writes long enough that a busy server still forwards them as separate chunks.
+            await new Promise((resolve) => setTimeout(resolve, 200));
           }
           if (event.fail) throw new StreamBroke('broke mid-stream');
           responseStream.end();
