@@ -91,6 +91,7 @@ internal sealed class Authenticator(IStore store, Envelope envelope, TimeProvide
             : new CallerIdentity(record.AccountId, record.PrincipalArn, record.PrincipalId, record.Kind, record.AccessKeyId)
             {
                 SessionData = record.SessionData,
+                SessionCreatedAt = record.SessionTokenHash is null ? null : record.CreatedAt,
             };
         return (identity with { SigningService = signature.Service }, null);
     }

@@ -14,6 +14,24 @@ internal enum SealedKind
 
     /// <summary>A KMS key's material; Id is the key id.</summary>
     KmsKeyMaterial,
+
+    /// <summary>
+    /// A durable execution's input, result, error or pending outcome: AccountId holds the execution ARN and Id
+    /// the purpose ("input", "result", "error", "outcome").
+    /// </summary>
+    DurableExecutionPayload,
+
+    /// <summary>A durable operation's details; AccountId holds the execution ARN, Id the operation id.</summary>
+    DurableOperation,
+
+    /// <summary>A durable history event; AccountId holds the execution ARN, Version the event id.</summary>
+    DurableHistoryEvent,
+
+    /// <summary>A checkpoint reply kept for ClientToken replay; AccountId holds the execution ARN, Id the client token.</summary>
+    DurableCheckpoint,
+
+    /// <summary>An audit digest signing key's private half; Id is the key's fingerprint.</summary>
+    AuditSigningKey,
 }
 
 /// <summary>One sealed value where it is stored.</summary>

@@ -5,6 +5,8 @@ using Lamina.Core.Functions;
 using Lamina.Core.Kms;
 using Lamina.Core.Storage;
 
+using Lamina.Core.Durable;
+
 namespace Lamina.Core.Crypto;
 
 /// <summary>What one re-wrap pass did.</summary>
@@ -71,6 +73,11 @@ internal sealed class Rewrapper(IStore store, Envelope envelope, CodeStore code)
         SealedKind.FunctionEnvironment => FunctionService.EnvironmentContext(cell.AccountId, cell.Id),
         SealedKind.AsyncPayload => AsyncEvent.PayloadContext(cell.AccountId, cell.Id),
         SealedKind.KmsKeyMaterial => KmsKey.MaterialContext(cell.AccountId, cell.Id),
+        SealedKind.DurableExecutionPayload => DurableExecutionRecord.Context(cell.AccountId, cell.Id),
+        SealedKind.DurableOperation => OperationState.Context(cell.AccountId, cell.Id),
+        SealedKind.DurableHistoryEvent => DurableEngine.HistoryContext(cell.AccountId, cell.Version),
+        SealedKind.DurableCheckpoint => DurableExecutionRecord.Context(cell.AccountId, "checkpoint:" + cell.Id),
+        SealedKind.AuditSigningKey => Audit.AuditSigner.SealContext(cell.Id),
         _ => throw new ArgumentOutOfRangeException(nameof(cell), cell.Kind, null),
     };
 }

@@ -88,7 +88,10 @@ internal sealed record DurableExecutionRecord
     /// <summary><c>arn:...:function:NAME:VERSION</c>.</summary>
     public string FunctionArn => Arn[..Arn.IndexOf("/durable-execution/", StringComparison.Ordinal)];
 
-    public string PayloadContext(string purpose) => $"durable:{purpose}:{Arn}";
+    public string PayloadContext(string purpose) => Context(Arn, purpose);
+
+    /// <summary>The associated data of an execution payload: what it is for and whose it is.</summary>
+    public static string Context(string arn, string purpose) => $"durable:{purpose}:{arn}";
 }
 
 /// <summary>One operation of an execution, as the API shows it, with its type's details object.</summary>

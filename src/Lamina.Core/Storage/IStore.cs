@@ -28,6 +28,11 @@ internal interface IStore : IAsyncDisposable
 
     /// <summary>Every value sealed by the master key, for re-wrapping after a master-key rotation.</summary>
     Crypto.ISealedCells Sealed { get; }
+    /// <summary>The audit trail: events, log files, digests, signing keys.</summary>
+    Audit.IAuditStore Audit { get; }
+
+    /// <summary>Configuration history of Lambda resources, recorded in the transaction of each change.</summary>
+    ConfigHistory.IConfigHistoryStore ConfigHistory { get; }
 
     /// <summary>Server-level settings and markers (e.g. the service key id).</summary>
     Task<string?> GetMetaAsync(string key, CancellationToken cancellationToken);

@@ -1,5 +1,5 @@
 using Lamina.Core.Code;
-using Lamina.Core.Native;
+using Lamina.Core.Storage;
 
 namespace Lamina.Storage.Files;
 
@@ -9,33 +9,10 @@ internal sealed class FileBlobs(string root) : IBlobFiles
     private string PathOf(string id) => Path.Combine(root, id[..2], id);
 
     public Task WriteAsync(string id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-        WriteFileAsync(id, content, replace: false, cancellationToken);
+        DurableFile.WriteAsync(PathOf(id), content, overwrite: false, cancellationToken);
 
     public Task ReplaceAsync(string id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-        WriteFileAsync(id, content, replace: true, cancellationToken);
-
-    private async Task WriteFileAsync(string id, ReadOnlyMemory<byte> content, bool replace, CancellationToken cancellationToken)
-    {
-        var path = PathOf(id);
-        var dir = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(dir);
-        var tmp = path + ".tmp";
-        var options = new FileStreamOptions
-        {
-            Mode = replace ? FileMode.Create : FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Options = FileOptions.Asynchronous,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        await using (var stream = new FileStream(tmp, options))
-        {
-            await stream.WriteAsync(content, cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(tmp, path, overwrite: replace);
-        Posix.FsyncDirectory(dir);
-    }
+        DurableFile.WriteAsync(PathOf(id), content, overwrite: true, cancellationToken);
 
     public Task<byte[]> ReadAsync(string id, CancellationToken cancellationToken) => File.ReadAllBytesAsync(PathOf(id), cancellationToken);
 

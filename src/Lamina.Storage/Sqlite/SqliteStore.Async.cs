@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Lamina.Core.Async;
 using Microsoft.Data.Sqlite;
 
@@ -8,17 +7,12 @@ internal sealed partial class SqliteStore : IAsyncQueueStore
 {
     public IAsyncQueueStore Queue => this;
 
+    private GroupCommitter<AsyncEvent>? _enqueueCommitter;
+
     // Group commit: concurrent enqueues share one fsync'd transaction. Bounded so a flood waits instead of
     // growing memory; 4,096 pending events is a few MB of payload references.
-    private readonly Channel<(AsyncEvent Event, TaskCompletionSource Done)> _enqueues =
-        Channel.CreateBounded<(AsyncEvent, TaskCompletionSource)>(new BoundedChannelOptions(4096)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
-
-    private Task? _committer;
-    private readonly Lock _committerLock = new();
+    private GroupCommitter<AsyncEvent> EnqueueCommitter =>
+        LazyInitializer.EnsureInitialized(ref _enqueueCommitter, () => new GroupCommitter<AsyncEvent>(CommitEnqueuesAsync, 4096, 512));
 
     private const string EventColumns =
         "id, kind, account_id, function_name, qualifier, payload, enqueued_at, visible_at, attempts, throttle_attempts, client_context, execution_arn";
@@ -39,82 +33,36 @@ internal sealed partial class SqliteStore : IAsyncQueueStore
         ExecutionArn = r.IsDBNull(11) ? null : r.GetString(11),
     };
 
-    public async Task EnqueueAsync(AsyncEvent @event, CancellationToken cancellationToken)
-    {
-        EnsureCommitter();
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _enqueues.Writer.WriteAsync((@event, done), cancellationToken);
-        await done.Task;
-    }
+    public Task EnqueueAsync(AsyncEvent @event, CancellationToken cancellationToken) => EnqueueCommitter.SubmitAsync(@event, cancellationToken);
 
-    private void EnsureCommitter()
-    {
-        if (_committer is not null)
+    /// <summary>Writes every waiting enqueue (up to 512) in one transaction, committed once; <see cref="GroupCommitter{T}"/> acknowledges them.</summary>
+    private async Task CommitEnqueuesAsync(IReadOnlyList<AsyncEvent> batch) =>
+        await WriteAsync(async (c, tx) =>
         {
-            return;
-        }
-
-        lock (_committerLock)
-        {
-            _committer ??= Task.Run(CommitLoopAsync);
-        }
-    }
-
-    /// <summary>Takes every waiting enqueue (up to 512), writes them in one transaction, commits once, then acknowledges all.</summary>
-    private async Task CommitLoopAsync()
-    {
-        var batch = new List<(AsyncEvent Event, TaskCompletionSource Done)>(512);
-        while (await _enqueues.Reader.WaitToReadAsync())
-        {
-            while (batch.Count < 512 && _enqueues.Reader.TryRead(out var item))
+            await using var cmd = Command(c, tx,
+                $"INSERT INTO async_events ({EventColumns}, claimed_by, claimed_until) " +
+                "VALUES ($id, $kind, $a, $f, $q, $p, $e, $v, $att, $thr, $cc, $x, NULL, NULL) ON CONFLICT (id) DO NOTHING",
+                ("$id", ""), ("$kind", ""), ("$a", ""), ("$f", ""), ("$q", null), ("$p", Array.Empty<byte>()), ("$e", 0L), ("$v", 0L),
+                ("$att", 0), ("$thr", 0), ("$cc", null), ("$x", null));
+            foreach (var e in batch)
             {
-                batch.Add(item);
+                cmd.Parameters["$id"].Value = e.Id;
+                cmd.Parameters["$kind"].Value = e.Kind.ToString();
+                cmd.Parameters["$a"].Value = e.AccountId;
+                cmd.Parameters["$f"].Value = e.FunctionName;
+                cmd.Parameters["$q"].Value = (object?)e.Qualifier ?? DBNull.Value;
+                cmd.Parameters["$p"].Value = e.SealedPayload;
+                cmd.Parameters["$e"].Value = e.EnqueuedAt.ToUnixTimeMilliseconds();
+                cmd.Parameters["$v"].Value = e.VisibleAt.ToUnixTimeMilliseconds();
+                cmd.Parameters["$att"].Value = e.Attempts;
+                cmd.Parameters["$thr"].Value = e.ThrottleAttempts;
+                cmd.Parameters["$cc"].Value = (object?)e.ClientContext ?? DBNull.Value;
+                cmd.Parameters["$x"].Value = (object?)e.ExecutionArn ?? DBNull.Value;
+                await cmd.ExecuteNonQueryAsync(CancellationToken.None);
             }
 
-            try
-            {
-                await WriteAsync(async (c, tx) =>
-                {
-                    await using var cmd = Command(c, tx,
-                        $"INSERT INTO async_events ({EventColumns}, claimed_by, claimed_until) " +
-                        "VALUES ($id, $kind, $a, $f, $q, $p, $e, $v, $att, $thr, $cc, $x, NULL, NULL) ON CONFLICT (id) DO NOTHING",
-                        ("$id", ""), ("$kind", ""), ("$a", ""), ("$f", ""), ("$q", null), ("$p", Array.Empty<byte>()), ("$e", 0L), ("$v", 0L),
-                        ("$att", 0), ("$thr", 0), ("$cc", null), ("$x", null));
-                    foreach (var (e, _) in batch)
-                    {
-                        cmd.Parameters["$id"].Value = e.Id;
-                        cmd.Parameters["$kind"].Value = e.Kind.ToString();
-                        cmd.Parameters["$a"].Value = e.AccountId;
-                        cmd.Parameters["$f"].Value = e.FunctionName;
-                        cmd.Parameters["$q"].Value = (object?)e.Qualifier ?? DBNull.Value;
-                        cmd.Parameters["$p"].Value = e.SealedPayload;
-                        cmd.Parameters["$e"].Value = e.EnqueuedAt.ToUnixTimeMilliseconds();
-                        cmd.Parameters["$v"].Value = e.VisibleAt.ToUnixTimeMilliseconds();
-                        cmd.Parameters["$att"].Value = e.Attempts;
-                        cmd.Parameters["$thr"].Value = e.ThrottleAttempts;
-                        cmd.Parameters["$cc"].Value = (object?)e.ClientContext ?? DBNull.Value;
-                        cmd.Parameters["$x"].Value = (object?)e.ExecutionArn ?? DBNull.Value;
-                        await cmd.ExecuteNonQueryAsync(CancellationToken.None);
-                    }
-
-                    return (true, true);
-                }, CancellationToken.None);
-                foreach (var (_, done) in batch)
-                {
-                    done.TrySetResult();
-                }
-            }
-            catch (Exception ex) when (ex is SqliteException or IOException or ObjectDisposedException)
-            {
-                foreach (var (_, done) in batch)
-                {
-                    done.TrySetException(ex);
-                }
-            }
-
-            batch.Clear();
-        }
-    }
+            return (true, true);
+        }, CancellationToken.None);
 
     public Task<IReadOnlyList<AsyncEvent>> ClaimAsync(string node, DateTimeOffset now, int limit, int perFunction, TimeSpan lease,
         CancellationToken cancellationToken) =>

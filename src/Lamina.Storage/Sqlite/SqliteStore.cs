@@ -57,6 +57,7 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
             // spills to an overflow page, which made reading a 50-function page about 1.6 times as costly.
             await Execute(connection, null, "PRAGMA page_size=8192;", cancellationToken);
             await Execute(connection, null, "PRAGMA journal_mode=WAL;", cancellationToken);
+            store.RegisterFunctions(connection);
             await store.MigrateAsync(connection, cancellationToken);
         }
 
@@ -130,6 +131,7 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
             await using var connection = new SqliteConnection(_connectionString);
             await connection.OpenAsync(cancellationToken);
             await Execute(connection, null, "PRAGMA synchronous=FULL;", cancellationToken);
+            RegisterFunctions(connection);
             await using var tx = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             var (result, commit) = await work(connection, tx);
             if (commit)
@@ -259,10 +261,14 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
     public async ValueTask DisposeAsync()
     {
         // Let queued enqueues commit (each caller is still waiting for its acknowledgement).
-        _enqueues.Writer.TryComplete();
-        if (_committer is not null)
+        if (_enqueueCommitter is not null)
         {
-            await _committer.WaitAsync(TimeSpan.FromSeconds(10));
+            await _enqueueCommitter.CompleteAsync(TimeSpan.FromSeconds(10));
+        }
+
+        if (_auditCommitter is not null)
+        {
+            await _auditCommitter.CompleteAsync(TimeSpan.FromSeconds(10));
         }
 
         CloseIdleReaders();

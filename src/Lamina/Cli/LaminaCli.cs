@@ -10,7 +10,7 @@ using Lamina.Storage.Sqlite;
 namespace Lamina.Cli;
 
 /// <summary>The <c>lamina</c> command line: <c>serve</c> and the admin verbs.</summary>
-internal static class LaminaCli
+internal static partial class LaminaCli
 {
     private static Option<string> DataDirOption() => new("--data-dir")
     {
@@ -24,6 +24,8 @@ internal static class LaminaCli
         root.Subcommands.Add(ServeCommand());
         root.Subcommands.Add(AccountsCommand());
         root.Subcommands.Add(KeysCommand());
+        root.Subcommands.Add(AuditCommand());
+        root.Subcommands.Add(ConfigCommand());
         return root;
     }
 
@@ -66,7 +68,20 @@ internal static class LaminaCli
             DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("LAMINA_TIME_SCALE"), System.Globalization.CultureInfo.InvariantCulture,
                 out var scale) ? scale : 1,
         };
-        var command = new Command("serve", "Start the Lamina server.") { dataDir, listen, tlsCert, tlsKey, region, egress, insecure, timeScale };
+        var auditLogInterval = new Option<double>("--audit-log-interval")
+        {
+            Description = "Seconds between audit log files (env LAMINA_AUDIT_LOG_INTERVAL; default 300)",
+            DefaultValueFactory = _ => SecondsFromEnvironment("LAMINA_AUDIT_LOG_INTERVAL", 300),
+        };
+        var auditDigestInterval = new Option<double>("--audit-digest-interval")
+        {
+            Description = "Seconds between signed audit digests (env LAMINA_AUDIT_DIGEST_INTERVAL; default 3600)",
+            DefaultValueFactory = _ => SecondsFromEnvironment("LAMINA_AUDIT_DIGEST_INTERVAL", 3600),
+        };
+        var command = new Command("serve", "Start the Lamina server.")
+        {
+            dataDir, listen, tlsCert, tlsKey, region, egress, insecure, timeScale, auditLogInterval, auditDigestInterval,
+        };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new ServeOptions
@@ -82,6 +97,11 @@ internal static class LaminaCli
                     InsecureDevelopmentMode = parse.GetValue(insecure),
                 },
                 Async = new Core.Async.AsyncOptions { TimeScale = Math.Max(1, parse.GetValue(timeScale)) },
+                Audit = new Core.Audit.AuditOptions
+                {
+                    LogFileInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(auditLogInterval))),
+                    DigestInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(auditDigestInterval))),
+                },
             };
             if (!System.Text.RegularExpressions.Regex.IsMatch(options.Region, @"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"))
             {
@@ -124,6 +144,9 @@ internal static class LaminaCli
         });
         return command;
     }
+
+    private static double SecondsFromEnvironment(string name, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : fallback;
 
     private static Command AccountsCommand()
     {

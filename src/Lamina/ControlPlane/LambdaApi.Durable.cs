@@ -28,18 +28,26 @@ internal static partial class LambdaApi
     public static void MapDurable(IEndpointRouteBuilder app)
     {
         const string Executions = "/2025-12-01/durable-executions/{DurableExecutionArn}";
-        Route(app, "POST", Executions + "/checkpoint", "CheckpointDurableExecution", CheckpointDurableExecution);
-        Route(app, "GET", Executions + "/state", "GetDurableExecutionState", GetDurableExecutionState);
+        // The SDK's own calls from inside a running function are data events, like Invoke: one per step, so
+        // trails that log only management events stay small. Their bodies and answers are operation payloads
+        // (step results, callback results), which records never hold; nor do the callback calls' bodies.
+        Route(app, "POST", Executions + "/checkpoint", DataEvent("CheckpointDurableExecution"), CheckpointDurableExecution);
+        Route(app, "GET", Executions + "/state", DataEvent("GetDurableExecutionState"), GetDurableExecutionState);
         Route(app, "GET", Executions, "GetDurableExecution", GetDurableExecution);
         Route(app, "GET", Executions + "/history", "GetDurableExecutionHistory", GetDurableExecutionHistory);
         Route(app, "POST", Executions + "/stop", "StopDurableExecution", StopDurableExecution);
         Route(app, "GET", "/2025-12-01/functions/{FunctionName}/durable-executions", "ListDurableExecutionsByFunction", ListDurableExecutions);
-        Route(app, "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/succeed", "SendDurableExecutionCallbackSuccess",
+        Route(app, "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/succeed", PayloadHidden("SendDurableExecutionCallbackSuccess"),
             call => SendCallback(call, "succeed"));
-        Route(app, "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/fail", "SendDurableExecutionCallbackFailure", call => SendCallback(call, "fail"));
-        Route(app, "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/heartbeat", "SendDurableExecutionCallbackHeartbeat",
+        Route(app, "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/fail", PayloadHidden("SendDurableExecutionCallbackFailure"), call => SendCallback(call, "fail"));
+        Route(app, "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/heartbeat", PayloadHidden("SendDurableExecutionCallbackHeartbeat"),
             call => SendCallback(call, "heartbeat"));
     }
+
+    private static ApiOperation DataEvent(string name) =>
+        new("lambda", name) { Audit = Core.Audit.AuditCategory.Data, AuditBody = false, AuditResponse = false };
+
+    private static ApiOperation PayloadHidden(string name) => new("lambda", name) { AuditBody = false, AuditResponse = false };
 
     private static DurableEngine Durable(ApiCall call) => call.Service<DurableEngine>();
 
@@ -60,6 +68,8 @@ internal static partial class LambdaApi
                 "arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\\d{12}):function:([a-zA-Z0-9_-]+):(\\$LATEST(?:\\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)");
         }
 
+        call.Audit.Request("durableExecutionArn", arn);
+        call.Audit.Resource("AWS::Lambda::Function", match.Groups[4].Value, arn[..arn.IndexOf("/durable-execution/", StringComparison.Ordinal)]);
         if (await call.AuthorizeAsync(action, arn, match.Groups[3].Value) is { } denied)
         {
             return denied;
@@ -109,6 +119,24 @@ internal static partial class LambdaApi
         {
             return error;
         }
+
+        // The data event names each step it checkpoints, never its payload, error or the checkpoint token.
+        var audited = new JsonArray();
+        foreach (var update in updates)
+        {
+            audited.Add(new JsonObject
+            {
+                ["id"] = update.Id,
+                ["parentId"] = update.ParentId,
+                ["name"] = update.Name,
+                ["type"] = update.Type,
+                ["subType"] = update.SubType,
+                ["action"] = update.Action,
+            });
+        }
+
+        call.Audit.Request("updates", audited);
+        call.Audit.Request("clientToken", clientToken);
 
         var result = await Durable(call).CheckpointAsync(arn, token, updates, clientToken, call.Aborted());
         return result.TryGetValue(out var response, out error) ? JsonBody(response) : error;

@@ -66,12 +66,15 @@ internal static partial class LambdaApi
             RemoveLayerVersionPermission);
 
         app.MapMethods(CodeUrlSigner.PathPrefix + "{BlobId}", ["GET"], context => Run(context, DownloadCode))
-            .WithMetadata(new ApiOperation("lambda", "GetCode") { Internal = true });
+            .WithMetadata(new ApiOperation("lambda", "GetCode") { Internal = true, Audit = Core.Audit.AuditCategory.None });
     }
 
     private static void Route(IEndpointRouteBuilder app, string method, string pattern, string operation, Func<ApiCall, Task<ApiResult>> handler,
         long maxBody = ApiOperation.DefaultMaxBody) =>
-        app.MapMethods(pattern, [method], context => Run(context, handler)).WithMetadata(new ApiOperation("lambda", operation, maxBody));
+        Route(app, method, pattern, new ApiOperation("lambda", operation, maxBody), handler);
+
+    private static void Route(IEndpointRouteBuilder app, string method, string pattern, ApiOperation operation, Func<ApiCall, Task<ApiResult>> handler) =>
+        app.MapMethods(pattern, [method], context => Run(context, handler)).WithMetadata(operation);
 
     private static async Task Run(HttpContext context, Func<ApiCall, Task<ApiResult>> handler)
     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Lamina.Core.Api.Lambda;
 using Lamina.Core.Async;
 using Lamina.Core.Durable;
+using Lamina.Core.Audit;
 using Lamina.Core.Errors;
 using Lamina.Core.Functions;
 using Lamina.Core.Invoke;
@@ -20,16 +21,20 @@ internal static class InvokeApi
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        // The front door admits 6,291,456 bytes of payload; larger gets AWS's 413.
+        // The front door admits 6,291,456 bytes of payload; larger gets AWS's 413. Data events: the payload is
+        // never recorded, only which function was invoked and how.
         app.MapPost("/2015-03-31/functions/{FunctionName}/invocations", context => Run(context, InvokeAsync))
-            .WithMetadata(new ApiOperation("lambda", "Invoke", Invoker.MaxSyncPayload) { LimitName = "InvokeFunction" });
+            .WithMetadata(DataEvent("Invoke", "InvokeFunction"));
         app.MapPost("/2014-11-13/functions/{FunctionName}/invoke-async", context => Run(context, InvokeAsyncLegacy))
-            .WithMetadata(new ApiOperation("lambda", "InvokeAsync", Invoker.MaxSyncPayload) { LimitName = "InvokeAsync" });
+            .WithMetadata(DataEvent("InvokeAsync", "InvokeAsync"));
         app.MapPost("/2014-11-13/functions/{FunctionName}/invoke-async/", context => Run(context, InvokeAsyncLegacy))
-            .WithMetadata(new ApiOperation("lambda", "InvokeAsync", Invoker.MaxSyncPayload) { LimitName = "InvokeAsync" });
+            .WithMetadata(DataEvent("InvokeAsync", "InvokeAsync"));
         app.MapPost("/2021-11-15/functions/{FunctionName}/response-streaming-invocations", context => Run(context, InvokeStreamAsync))
-            .WithMetadata(new ApiOperation("lambda", "InvokeWithResponseStream", Invoker.MaxSyncPayload) { LimitName = "InvokeFunction" });
+            .WithMetadata(DataEvent("InvokeWithResponseStream", "InvokeFunction"));
     }
+
+    private static ApiOperation DataEvent(string name, string limitName) =>
+        new("lambda", name, Invoker.MaxSyncPayload) { LimitName = limitName, Audit = AuditCategory.Data, AuditBody = false, AuditResponse = false };
 
     private static async Task Run(HttpContext context, Func<ApiCall, Task<ApiResult?>> handler)
     {
@@ -45,6 +50,8 @@ internal static class InvokeApi
     {
         var invocationType = call.Header("x-amz-invocation-type") ?? "RequestResponse";
         var logType = call.Header("x-amz-log-type") ?? "None";
+        call.Audit.Request("invocationType", invocationType);
+        call.Audit.Request("logType", logType);
         var v = new Violations();
         v.Enum(invocationType, "invocationType", (IReadOnlyCollection<string>)invocationTypes);
         v.Enum(logType, "logType", (IReadOnlyCollection<string>)LogTypes);
@@ -103,6 +110,7 @@ internal static class InvokeApi
 
         var headers = call.Http.Response.Headers;
         headers["X-Amz-Executed-Version"] = response.ExecutedVersion;
+        call.Audit.Data("functionVersion", Arns.Function(region, parsed.Target.AccountId, parsed.Target.Name, response.ExecutedVersion));
         if (response.StatusCode == 204)
         {
             return ApiResult.Empty(null, 204);

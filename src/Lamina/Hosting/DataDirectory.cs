@@ -22,6 +22,8 @@ internal sealed class DataDirectory(string root)
     public string Tls => Path.Combine(Root, "tls");
 
     public string CaCertificate => Path.Combine(Tls, "ca.pem");
+    /// <summary>Audit log files and signed digests (<c>audit/BUCKET/AWSLogs/...</c>).</summary>
+    public string Audit => Path.Combine(Root, "audit");
 
     public static string DefaultRoot =>
         Environment.GetEnvironmentVariable("LAMINA_DATA_DIR") is { Length: > 0 } dir

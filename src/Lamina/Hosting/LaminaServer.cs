@@ -1,7 +1,9 @@
 using Lamina.ControlPlane;
 using Lamina.Core.Accounts;
+using Lamina.Core.Audit;
 using Lamina.Core.Auth;
 using Lamina.Core.Code;
+using Lamina.Core.ConfigHistory;
 using Lamina.Core.Crypto;
 using Lamina.Core.Functions;
 using Lamina.Core.Iam;
@@ -59,7 +61,11 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         var masterKey = MasterKey.LoadOrCreate(data.MasterKey);
         var envelope = new Envelope(masterKey);
         var store = await SqliteStore.OpenAsync(data.Database, time, cancellationToken);
+        store.ChangeHooks = new EnvironmentDigests(envelope);
         var controlPlane = new ControlPlaneOptions { Region = options.Region };
+        var auditOptions = options.Audit ?? new AuditOptions();
+        var auditSigner = await AuditSigner.LoadOrCreateAsync(store.Audit, envelope, time, cancellationToken);
+        var auditLayout = new AuditLayout(data.Audit, auditOptions.Bucket, options.Region, auditOptions.TrailName);
         var invokeOptions = options.Invoke ?? new InvokeOptions();
         var sandboxOptions = new SandboxOptions { RuntimesDirectory = options.RuntimesDirectory ?? SandboxOptions.FindRuntimesDirectory() };
         var work = new WorkDirectory(options.WorkDir);
@@ -150,6 +156,13 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         services.AddHostedService<DurableRetention>();
         services.AddSingleton<AsyncPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<AsyncPoller>());
+        services.AddSingleton(auditOptions);
+        services.AddSingleton(auditSigner);
+        services.AddSingleton(auditLayout);
+        services.AddSingleton<AuditSealer>();
+        services.AddSingleton<AuditRecorder>();
+        services.AddSingleton<ConfigHistoryService>();
+        services.AddHostedService<AuditSealerService>();
 
         var app = builder.Build();
         app.UseRouting();
@@ -161,6 +174,8 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         IamApi.Map(root);
         StsApi.Map(root);
         KmsApi.Map(root);
+        CloudTrailApi.Map(root);
+        ConfigServiceApi.Map(root);
         root.MapTo(app);
         InvokeApi.Map(app);
         RuntimeApi.Map(app, $"*:{runtimeApiPort}");
@@ -170,6 +185,12 @@ internal sealed partial class LaminaServer : IAsyncDisposable
 
         var server = new LaminaServer(app, data, options) { Tls = tls };
         await server.InitializeAsync(cancellationToken);
+        var recovered = await app.Services.GetRequiredService<AuditSealer>().RecoverAsync(cancellationToken);
+        if (recovered > 0)
+        {
+            Log.AuditRecovered(app.Logger, recovered);
+        }
+
         await app.StartAsync(cancellationToken);
         server.Endpoint = ResolveEndpoint(app, runtimeApiPort);
         // Over TLS, sandboxes sharing the host network keep plain HTTP on loopback (the Runtime API listener serves
@@ -268,6 +289,11 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         await Services.GetRequiredService<Isolation>().DisposeAsync();
         await Services.GetRequiredService<RuntimeLayouts>().DisposeAsync();
         await _app.StopAsync();
+        // Every answered call is in the store by now: seal it and sign a digest, so the trail on disk is complete.
+        var sealer = Services.GetRequiredService<AuditSealer>();
+        await sealer.DigestAsync(CancellationToken.None);
+        sealer.Dispose();
+        Services.GetRequiredService<AuditSigner>().Dispose();
         await _app.DisposeAsync();
         await store.DisposeAsync();
         work.Delete();
@@ -278,6 +304,9 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         // 1100-1199: hosting.
         [LoggerMessage(1100, LogLevel.Information, "Removed {Count} unreferenced code files left by an interrupted write")]
         public static partial void OrphansSwept(ILogger logger, int count);
+
+        [LoggerMessage(1102, LogLevel.Warning, "Wrote {Count} audit files whose records a crash had left unwritten")]
+        public static partial void AuditRecovered(ILogger logger, int count);
 
         [LoggerMessage(1101, LogLevel.Critical,
             "INSECURE DEVELOPMENT MODE: functions run WITHOUT full isolation and must be trusted. Missing: {Missing}")]

@@ -30,4 +30,7 @@ internal sealed record ServeOptions
     public Sandboxes.IsolationOptions Isolation { get; init; } = new();
 
     public Core.Async.AsyncOptions? Async { get; init; }
+
+    /// <summary>Audit trail cadence and retention; defaults when null.</summary>
+    public Core.Audit.AuditOptions? Audit { get; init; }
 }

@@ -39,6 +39,15 @@ internal sealed class ApiCall : ISigV4Request
 
     public CallerIdentity Caller { get; set; } = null!;
 
+    /// <summary>What this call's audit record will hold beyond what the front door derives; handlers add to it.</summary>
+    public AuditScope Audit { get; set; } = new(DateTimeOffset.UnixEpoch);
+
+    /// <summary>True once the front door has opened the call's audit record (an authenticated, recorded operation).</summary>
+    public bool Audited { get; set; }
+
+    /// <summary>The answer being written, once the handler has returned one (the record takes its error or response from it).</summary>
+    public ApiResult? Result { get; set; }
+
     /// <summary>Query-protocol parameters (form body and URL query, decoded); empty for other protocols.</summary>
     public IReadOnlyDictionary<string, string> Form { get; init; } = new Dictionary<string, string>();
 

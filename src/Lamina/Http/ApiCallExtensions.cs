@@ -8,24 +8,37 @@ namespace Lamina.Http;
 
 internal static class ApiCallExtensions
 {
-    /// <summary>Asks the authorizer; every handler calls this before it reads or changes state.</summary>
-    public static ValueTask<AwsError?> AuthorizeAsync(this ApiCall call, string action, string resource, string resourceAccount,
+    /// <summary>
+    /// Asks the authorizer; every handler calls this before it reads or changes state. An allowed use of another
+    /// account's resource makes that account a recipient of the call's audit record, as CloudTrail does.
+    /// </summary>
+    public static async ValueTask<AwsError?> AuthorizeAsync(this ApiCall call, string action, string resource, string resourceAccount,
         PolicyDocument? resourcePolicy = null, IReadOnlyDictionary<string, string>? context = null) =>
-        call.Service<IAuthorizer>().AuthorizeAsync(call.Caller,
+        Audited(call, resourceAccount, await call.Service<IAuthorizer>().AuthorizeAsync(call.Caller,
             new AuthorizationRequest(action, resource, resourceAccount) { ResourcePolicy = resourcePolicy, Context = ContextKeys(call, context) },
-            call.Http.RequestAborted);
+            call.Http.RequestAborted));
 
     /// <summary><c>sts:AssumeRole</c> on a role: its trust policy must allow the caller (see <see cref="PolicyEvaluator"/> step 5).</summary>
-    public static ValueTask<AwsError?> AuthorizeAssumeRoleAsync(this ApiCall call, string roleArn, string roleAccount, PolicyDocument trustPolicy,
+    public static async ValueTask<AwsError?> AuthorizeAssumeRoleAsync(this ApiCall call, string roleArn, string roleAccount, PolicyDocument trustPolicy,
         IReadOnlyDictionary<string, string> context) =>
-        call.Service<IAuthorizer>().AuthorizeAsync(call.Caller,
+        Audited(call, roleAccount, await call.Service<IAuthorizer>().AuthorizeAsync(call.Caller,
             new AuthorizationRequest("sts:AssumeRole", roleArn, roleAccount)
             {
                 ResourcePolicy = trustPolicy,
                 ResourcePolicyMustAllow = true,
                 Context = ContextKeys(call, context),
             },
-            call.Http.RequestAborted);
+            call.Http.RequestAborted));
+
+    private static AwsError? Audited(ApiCall call, string resourceAccount, AwsError? decision)
+    {
+        if (decision is null && resourceAccount != call.Caller.AccountId && resourceAccount.Length == 12 && resourceAccount.All(char.IsAsciiDigit))
+        {
+            call.Audit.Recipient(resourceAccount);
+        }
+
+        return decision;
+    }
 
     /// <summary>The global condition keys of the request (<c>aws:SourceIp</c>, <c>aws:SecureTransport</c>, ...).</summary>
     public static Dictionary<string, string> ConditionKeys(this ApiCall call) => ContextKeys(call, null);

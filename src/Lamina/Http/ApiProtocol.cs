@@ -1,3 +1,5 @@
+using Lamina.Core.Audit;
+
 namespace Lamina.Http;
 
 /// <summary>The wire protocols of the AWS services Lamina serves; each renders errors its own way.</summary>
@@ -29,9 +31,37 @@ internal sealed record ApiOperation(string Service, string Name, long MaxBodyByt
     public ApiProtocol Protocol { get; init; } = Service switch
     {
         "iam" or "sts" => ApiProtocol.Query,
-        "kms" or "cloudtrail" or "logs" => ApiProtocol.Json11,
+        "kms" or "cloudtrail" or "logs" or "config" => ApiProtocol.Json11,
         _ => ApiProtocol.RestJson,
     };
+
+    /// <summary>
+    /// How the call is audited: a management event (the default), a data event (Invoke, the durable execution
+    /// calls), or not at all (Lamina-internal operations).
+    /// </summary>
+    public AuditCategory Audit { get; init; } = AuditCategory.Management;
+
+    /// <summary>
+    /// Whether the request body's members go into the record's <c>requestParameters</c> (redacted). Off where
+    /// the body is a payload (Invoke); handlers then add what identifies the call with <see cref="AuditScope.Request(string, string?)"/>.
+    /// </summary>
+    public bool AuditBody { get; init; } = true;
+
+    /// <summary>
+    /// Whether a successful call's response goes into <c>responseElements</c> (redacted). By default yes for calls
+    /// that change something, and for STS, whose answer names the access key it issued (as CloudTrail records it).
+    /// </summary>
+    public bool AuditResponse { get; init; } = Service == "sts" || !IsReadName(Name);
+
+    /// <summary>CloudTrail's <c>readOnly</c>: by default true for Get*, List*, Describe* and Lookup* operations.</summary>
+    public bool ReadOnly { get; init; } = IsReadName(Name);
+
+    private static bool IsReadName(string name) =>
+        name.StartsWith("Get", StringComparison.Ordinal) || name.StartsWith("List", StringComparison.Ordinal)
+        || name.StartsWith("Describe", StringComparison.Ordinal) || name.StartsWith("Lookup", StringComparison.Ordinal);
+
+    /// <summary>CloudTrail's <c>eventSource</c>, e.g. <c>lambda.amazonaws.com</c>.</summary>
+    public string EventSource => $"{Service}.amazonaws.com";
 
     /// <summary>The <c>xmlns</c> of query-protocol responses (service model <c>xmlNamespace</c>).</summary>
     public string XmlNamespace => Service == "sts" ? StsNamespace : IamNamespace;

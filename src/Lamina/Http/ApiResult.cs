@@ -4,7 +4,7 @@ using Lamina.Core.Errors;
 
 namespace Lamina.Http;
 
-/// <summary>What a handler answers; written by the front door after bookkeeping (audit) is done.</summary>
+/// <summary>What a handler answers; written once the call's audit record is durable.</summary>
 internal abstract class ApiResult
 {
     /// <summary>
@@ -23,7 +23,29 @@ internal abstract class ApiResult
 
     public AwsError? Error => (this as ErrorResult)?.Value;
 
-    public abstract Task WriteAsync(ApiCall call);
+    /// <summary>
+    /// Writes the answer once the call's audit record is durable; if it cannot be made so, the caller gets a 500
+    /// in place of the answer (<see cref="AuditRecorder"/>).
+    /// </summary>
+    public async Task WriteAsync(ApiCall call)
+    {
+        call.Result = this;
+        if (!await call.Service<AuditRecorder>().CommitAsync(call))
+        {
+            call.Audit.FailureAnswered = true;
+            await AwsErrorWriter.WriteAsync(call.Http, call.Operation, AuditRecorder.Unrecorded(call.Operation));
+            return;
+        }
+
+        await WriteBodyAsync(call);
+    }
+
+    protected abstract Task WriteBodyAsync(ApiCall call);
+
+    /// <summary>Writes the answer's members, redacted, into the audit record's <c>responseElements</c> object; nothing by default.</summary>
+    public virtual void WriteAuditResponse(ApiCall call, Utf8JsonWriter writer, HashSet<string> written)
+    {
+    }
 
     public static implicit operator ApiResult(AwsError error) => new ErrorResult(error);
 
@@ -49,11 +71,14 @@ internal abstract class ApiResult
     {
         public override int StatusCode => status;
 
-        public override async Task WriteAsync(ApiCall call)
+        public override void WriteAuditResponse(ApiCall call, Utf8JsonWriter writer, HashSet<string> written) =>
+            AuditJson.CopyMembers(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo), writer, written, null);
+
+        protected override async Task WriteBodyAsync(ApiCall call)
         {
             var response = call.Http.Response;
             response.StatusCode = status;
-            response.ContentType = contentType;
+            response.ContentType = call.Operation.Protocol == ApiProtocol.Json11 ? Json11ContentType : contentType;
             using var buffer = new PooledBufferWriter();
             using (var writer = new Utf8JsonWriter(buffer, WireWriter))
             {
@@ -69,7 +94,7 @@ internal abstract class ApiResult
     {
         public override int StatusCode => status;
 
-        public override Task WriteAsync(ApiCall call)
+        protected override Task WriteBodyAsync(ApiCall call)
         {
             call.Http.Response.StatusCode = status;
             return Task.CompletedTask;
@@ -80,7 +105,7 @@ internal abstract class ApiResult
     {
         public override int StatusCode => status;
 
-        public override async Task WriteAsync(ApiCall call)
+        protected override async Task WriteBodyAsync(ApiCall call)
         {
             var response = call.Http.Response;
             response.StatusCode = status;
@@ -96,6 +121,6 @@ internal abstract class ApiResult
 
         public override int StatusCode => error.StatusCode;
 
-        public override Task WriteAsync(ApiCall call) => AwsErrorWriter.WriteAsync(call.Http, call.Operation, error);
+        protected override Task WriteBodyAsync(ApiCall call) => AwsErrorWriter.WriteAsync(call.Http, call.Operation, error);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Lamina.Core.Accounts;
+using Lamina.Core.Audit;
 using Lamina.Core.Auth;
 using Lamina.Core.Errors;
 
@@ -17,12 +18,14 @@ namespace Lamina.Http;
 ///     rest is read and discarded first, so that clients which send everything before reading see the 413).
 /// (3) SigV4 is verified and the principal resolved; the signature's service must be the operation's.
 /// (4) Only then does the handler run, which authorizes the action on its resource before touching state.
-/// (5) The handler's <see cref="ApiResult"/> is written (after the audit record, when that lands).
+/// (5) The call's audit record is opened (<see cref="AuditRecorder"/>); the handler's <see cref="ApiResult"/> is
+///     written only once the record is durable.
 /// Requests no endpoint matches are authenticated too, then answered with UnknownOperationException
 /// (InvalidAction for a query action Lamina does not serve). API requests reaching the Runtime API port from
 /// anywhere but an environment or loopback are refused before (2): that plain-HTTP port is for sandboxes.
 /// </remarks>
-internal sealed partial class FrontDoor(RequestDelegate next, Authenticator authenticator, Sandboxes.RuntimeApiRegistry runtimeApi, ILogger<FrontDoor> logger)
+internal sealed partial class FrontDoor(RequestDelegate next, Authenticator authenticator, Sandboxes.RuntimeApiRegistry runtimeApi,
+    AuditRecorder auditRecorder, ILogger<FrontDoor> logger)
 {
     private static readonly ApiOperation UnknownLambda = new("lambda", "Unknown", 0);
 
@@ -108,7 +111,34 @@ internal sealed partial class FrontDoor(RequestDelegate next, Authenticator auth
 
         call.Caller = identity;
         context.Features.Set(call);
-        await next(context);
+        if (auditRecorder.Records(operation))
+        {
+            call.Audit = auditRecorder.Begin();
+            call.Audited = true;
+            AuditContext.Current = new AuditCallInfo(call.Audit.EventId, operation.Name);
+            context.Response.OnStarting(CommitOnStartAsync, call);
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (Exception) when (call.Audited && call.Audit.Commit is null && !context.Response.HasStarted)
+        {
+            call.Result = AuditRecorder.Failed(operation);
+            await auditRecorder.CommitAsync(call);
+            throw;
+        }
+    }
+
+    /// <summary>Responses that start without an <see cref="ApiResult"/> (event streams) are recorded here, before their headers leave.</summary>
+    private static async Task CommitOnStartAsync(object state)
+    {
+        var call = (ApiCall)state;
+        if (!await call.Service<AuditRecorder>().CommitAsync(call) && !call.Audit.FailureAnswered)
+        {
+            throw new InvalidOperationException($"The audit record of {call.Operation.Name} ({call.RequestId}) could not be written; the response is withheld.");
+        }
     }
 
     /// <summary>

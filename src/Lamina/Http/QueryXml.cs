@@ -96,10 +96,31 @@ internal sealed class XmlResult(Action<QueryXml>? result) : ApiResult
         Indent = false,
     };
 
+    private byte[]? _rendered;
+
     public override int StatusCode => 200;
 
-    public override async Task WriteAsync(ApiCall call)
+    public override void WriteAuditResponse(ApiCall call, System.Text.Json.Utf8JsonWriter writer, HashSet<string> written) =>
+        AuditJson.WriteXmlMembers(Render(call), call.Operation.Name, writer, written);
+
+    protected override async Task WriteBodyAsync(ApiCall call)
     {
+        var body = Render(call);
+        var response = call.Http.Response;
+        response.StatusCode = 200;
+        response.ContentType = "text/xml";
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body);
+    }
+
+    /// <summary>The XML body, built once: the audit record's responseElements are read from the same bytes.</summary>
+    private byte[] Render(ApiCall call)
+    {
+        if (_rendered is not null)
+        {
+            return _rendered;
+        }
+
         var action = call.Operation.Name;
         var ns = call.Operation.XmlNamespace;
         using var buffer = new MemoryStream();
@@ -120,10 +141,6 @@ internal sealed class XmlResult(Action<QueryXml>? result) : ApiResult
             writer.WriteEndElement();
         }
 
-        var response = call.Http.Response;
-        response.StatusCode = 200;
-        response.ContentType = "text/xml";
-        response.ContentLength = buffer.Length;
-        await response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+        return _rendered = buffer.ToArray();
     }
 }

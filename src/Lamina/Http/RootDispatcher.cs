@@ -6,7 +6,7 @@ namespace Lamina.Http;
 
 /// <summary>
 /// The services that share <c>POST /</c>. Query-protocol services (IAM, STS) name the operation in the
-/// <c>Action</c> form member; JSON 1.1 services (KMS, CloudWatch Logs, CloudTrail) in the
+/// <c>Action</c> form member; JSON 1.1 services (KMS, CloudWatch Logs, CloudTrail, Config) in the
 /// <c>X-Amz-Target</c> header. Which service is meant comes from the signature's credential scope, as
 /// on AWS, where each of them has its own host name.
 /// </summary>
@@ -25,7 +25,8 @@ internal sealed class RootDispatcher
     {
         ["TrentService"] = "kms",
         ["Logs_20140328"] = "logs",
-        ["CloudTrail_20131101"] = "cloudtrail",
+        ["com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"] = "cloudtrail",
+        ["StarlingDoveService"] = "config",
     };
 
     private readonly Dictionary<(string Service, string Name), (ApiOperation Operation, Handler Handler)> _operations = [];
@@ -49,7 +50,8 @@ internal sealed class RootDispatcher
         var scope = ScopeService(context.Request);
         if (context.Request.Headers.TryGetValue("X-Amz-Target", out var target))
         {
-            var prefix = target.ToString().Split('.')[0];
+            // The operation follows the last dot: CloudTrail's prefix has dots of its own.
+            var prefix = target.ToString()[..Math.Max(0, target.ToString().LastIndexOf('.'))];
             var service = scope ?? TargetPrefixes.GetValueOrDefault(prefix) ?? "unknown";
             return new ApiOperation(service, target.ToString()) { Protocol = ApiProtocol.Json11 };
         }
@@ -69,7 +71,7 @@ internal sealed class RootDispatcher
             case ApiProtocol.Json11:
                 {
                     var target = provisional.Name;
-                    var dot = target.IndexOf('.', StringComparison.Ordinal);
+                    var dot = target.LastIndexOf('.');
                     var name = dot < 0 ? "" : target[(dot + 1)..];
                     return _operations.TryGetValue((provisional.Service, name), out var found)
                         ? (found.Operation, empty, null)

@@ -92,6 +92,21 @@ internal abstract class CgroupRoot
 
     protected static void Write(string path, string value) => File.WriteAllText(path, value);
 
+    /// <summary>
+    /// A write on the teardown path: a group whose directory is already gone has no members left to act on
+    /// (seen in CI on a v1 freezer hierarchy, where the group vanished before shutdown reached it).
+    /// </summary>
+    protected static void WriteIfPresent(string path, string value)
+    {
+        try
+        {
+            File.WriteAllText(path, value);
+        }
+        catch (Exception ex) when (ex is DirectoryNotFoundException or FileNotFoundException)
+        {
+        }
+    }
+
     protected static string? Read(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
 
     protected static long ReadLong(string path) =>
@@ -150,6 +165,39 @@ internal abstract class CgroupRoot
         }
     }
 
+    /// <summary>
+    /// Removes the groups of servers that no longer run (killed with SIGKILL, they never reached their own
+    /// cleanup; a test host had left 373 such bases on one machine). Instance names are
+    /// "{pid in base 36}-{random}"; other names and live servers are left alone, and only empty groups
+    /// can be removed, so a group that still has members stays.
+    /// </summary>
+    protected static void SweepStale(string parent)
+    {
+        foreach (var instance in Directory.EnumerateDirectories(parent))
+        {
+            var name = Path.GetFileName(instance);
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash <= 0 || !Base36.TryDecode(name[..dash], out var pid) || Directory.Exists($"/proc/{pid}"))
+            {
+                continue;
+            }
+
+            try
+            {
+                foreach (var group in Directory.EnumerateDirectories(instance))
+                {
+                    Directory.Delete(group);
+                }
+
+                Directory.Delete(instance);
+            }
+            catch (IOException)
+            {
+                // Still has members (EBUSY) or was swept by another server starting at the same moment.
+            }
+        }
+    }
+
     protected static void RemoveDirectory(string path)
     {
         for (var attempt = 0; attempt < 50; attempt++)
@@ -187,6 +235,7 @@ internal sealed class CgroupV2 : CgroupRoot
         Directory.CreateDirectory(parent);
         TryWrite(Path.Combine(root, "cgroup.subtree_control"), "+memory +pids +cpu");
         TryWrite(Path.Combine(parent, "cgroup.subtree_control"), "+memory +pids +cpu");
+        SweepStale(parent);
         var @base = Path.Combine(parent, instance);
         Directory.CreateDirectory(@base);
         TryWrite(Path.Combine(@base, "cgroup.subtree_control"), "+memory +pids +cpu");
@@ -237,7 +286,7 @@ internal sealed class CgroupV2 : CgroupRoot
         {
             if (File.Exists(Path.Combine(dir, "cgroup.kill")))
             {
-                Write(Path.Combine(dir, "cgroup.kill"), "1");
+                WriteIfPresent(Path.Combine(dir, "cgroup.kill"), "1");
             }
         });
 
@@ -273,6 +322,8 @@ internal sealed class CgroupV1 : CgroupRoot
                 continue;
             }
 
+            Directory.CreateDirectory(Path.Combine(mount, "lamina"));
+            SweepStale(Path.Combine(mount, "lamina"));
             var @base = Path.Combine(mount, "lamina", instance);
             Directory.CreateDirectory(@base);
             bases[controller] = @base;
@@ -327,14 +378,14 @@ internal sealed class CgroupV1 : CgroupRoot
                 {
                     if (freezer is not null)
                     {
-                        Write(freezer, "FROZEN");
+                        WriteIfPresent(freezer, "FROZEN");
                     }
                 },
                 () =>
                 {
                     if (freezer is not null)
                     {
-                        Write(freezer, "THAWED");
+                        WriteIfPresent(freezer, "THAWED");
                     }
                 });
         }

@@ -157,16 +157,19 @@ public sealed class PersistenceTests
                 Assert.Equal(200, (await iam.QueryAsync("CreateAccessKey", ("UserName", "rotator"))).Status);
                 var store = server.Services.GetRequiredService<IStore>();
                 var cells = 0;
+                var kinds = new HashSet<SealedKind>();
                 await foreach (var cell in store.Sealed.ListAsync(CancellationToken.None))
                 {
                     if (Envelope.IsEnvelope(cell.Value))
                     {
                         cells++;
+                        kinds.Add(cell.Kind);
                         Assert.True(Envelope.MasterKeyIdOf(cell.Value) == 2, $"{cell.Kind} {cell.Id} is still under master key {Envelope.MasterKeyIdOf(cell.Value)}");
                     }
                 }
 
                 Assert.True(cells >= 4, $"only {cells} sealed values");
+                Assert.Contains(SealedKind.AuditSigningKey, kinds);
                 foreach (var file in Directory.EnumerateFiles(Path.Combine(dir, "blobs"), "*", SearchOption.AllDirectories))
                 {
                     Assert.Equal(2u, Envelope.MasterKeyIdOf(await File.ReadAllBytesAsync(file)));

@@ -173,14 +173,22 @@ public sealed class DurableSdkTests(DurableFixture fixture) : IClassFixture<Dura
         var event_ = OfType(await fixture.HistoryAsync(timedOut), "CallbackTimedOut").Single();
         Assert.Equal("Callback.Timeout", event_["CallbackTimedOutDetails"]!["Error"]!["Payload"]!["ErrorType"]!.GetValue<string>());
 
-        // Heartbeat timeout 4 s: heartbeats about every 1.5 s for over 6 s keep it open, then success completes it.
-        var (_, alive) = await InvokeAsync(function, new { heartbeatSeconds = 4 }, async: true);
+        // Heartbeat timeout 6 s: a heartbeat each second for 10 s keeps it open, then success completes it. The
+        // first heartbeat goes through the AWS CLI; the rest are signed HTTP calls, because a CLI process can
+        // take seconds to start on a loaded machine and the gaps must stay under the timeout.
+        var (_, alive) = await InvokeAsync(function, new { heartbeatSeconds = 6 }, async: true);
         var callbackId = await CallbackIdAsync(alive);
         var cli = new AwsCli(fixture);
-        for (var i = 0; i < 5; i++)
+        await cli.JsonAsync("lambda", "send-durable-execution-callback-heartbeat", "--callback-id", callbackId);
+        using (var client = fixture.Client())
         {
-            await Task.Delay(1000);
-            await cli.JsonAsync("lambda", "send-durable-execution-callback-heartbeat", "--callback-id", callbackId);
+            var kept = System.Diagnostics.Stopwatch.StartNew();
+            while (kept.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(1000);
+                var beat = await client.PostAsync($"/2025-12-01/durable-execution-callbacks/{Uri.EscapeDataString(callbackId)}/heartbeat", new { });
+                Assert.True(beat.Status == 200, beat.ToString());
+            }
         }
 
         Assert.Equal("RUNNING", (await fixture.ExecutionAsync(alive))["Status"]!.GetValue<string>());

@@ -1,5 +1,6 @@
 using System.Text;
 using Lamina.Core.Storage;
+using Lamina.Tests.Support;
 
 namespace Lamina.Tests.Durable;
 
@@ -115,5 +116,64 @@ public sealed class DurableSecurityTests(DurableFixture fixture) : IClassFixture
             Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(inputMarker)) < 0, $"{file} holds the execution input in plaintext");
             Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(resultMarker)) < 0, $"{file} holds the callback result in plaintext");
         }
+    }
+
+    [Fact]
+    public async Task MasterKeyRotation_RewrapsDurableRecords_WhileTheyStayReadable()
+    {
+        var function = await fixture.FunctionAsync("steps");
+        var arn = await StartAsync(function, new { n = 5 });
+        Assert.Equal("SUCCEEDED", (await fixture.ClosedAsync(arn))["Status"]!.GetValue<string>());
+
+        var rotated = await ProcessRunner.RunAsync("dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "lamina.dll"), "keys", "rotate-master", "--data-dir", fixture.DataDir]);
+        Assert.True(rotated.ExitCode == 0, rotated.ToString());
+
+        var store = (IStore)fixture.Server.Services.GetService(typeof(IStore))!;
+        var kinds = new HashSet<Lamina.Core.Crypto.SealedKind>();
+        await foreach (var cell in store.Sealed.ListAsync(CancellationToken.None))
+        {
+            if (cell.AccountId == arn)
+            {
+                kinds.Add(cell.Kind);
+                Assert.True(Lamina.Core.Crypto.Envelope.MasterKeyIdOf(cell.Value) > 1, $"{cell.Kind} {cell.Id} is still under the first master key");
+            }
+        }
+
+        Assert.Contains(Lamina.Core.Crypto.SealedKind.DurableExecutionPayload, kinds);
+        Assert.Contains(Lamina.Core.Crypto.SealedKind.DurableOperation, kinds);
+        Assert.Contains(Lamina.Core.Crypto.SealedKind.DurableHistoryEvent, kinds);
+        var execution = await fixture.ExecutionAsync(arn);
+        Assert.Equal("""{"a":6,"b":12}""", execution["Result"]!.GetValue<string>());
+        Assert.Equal("ExecutionSucceeded", (await fixture.HistoryAsync(arn))[^1]["EventType"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Checkpoints_AreAuditedAsDataEvents_NamingStepsNotPayloads()
+    {
+        var function = await fixture.FunctionAsync("steps");
+        var arn = await StartAsync(function, new { n = 7 });
+        Assert.Equal("SUCCEEDED", (await fixture.ClosedAsync(arn))["Status"]!.GetValue<string>());
+
+        var records = (await Audit.AuditHelpers.LookupAsync(fixture, "EventName", "CheckpointDurableExecution"))
+            .Select(Audit.AuditHelpers.Record)
+            .Where(r => r["requestParameters"]?["durableExecutionArn"]?.GetValue<string>() == arn)
+            .ToList();
+        Assert.NotEmpty(records);
+        foreach (var record in records)
+        {
+            Assert.Equal("Data", record["eventCategory"]!.GetValue<string>());
+            Assert.False(record["managementEvent"]!.GetValue<bool>());
+            Assert.Equal("AssumedRole", record["userIdentity"]!["type"]!.GetValue<string>());
+            var text = record.ToJsonString();
+            Assert.DoesNotContain("\"Payload\"", text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("CheckpointToken", text, StringComparison.OrdinalIgnoreCase);
+            Assert.Null(record["responseElements"]?["NewExecutionState"]);
+        }
+
+        // Every step the execution checkpointed is named by its operation id, type and action.
+        var updates = records.SelectMany(r => r["requestParameters"]!["updates"]!.AsArray()).Select(u => u!).ToList();
+        Assert.Contains(updates, u => u["type"]!.GetValue<string>() == "STEP" && u["action"]!.GetValue<string>() == "SUCCEED");
+        Assert.All(updates, u => Assert.False(string.IsNullOrEmpty(u["id"]!.GetValue<string>())));
     }
 }
