@@ -333,7 +333,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
     }
 
     [Fact]
-    public async Task FunctionCode_CallsLambdaWithItsRoleCredentials_AllowedOnlyByTheRolePolicy()
+    public async Task FunctionCode_CallsLambdaWithItsRoleCredentials_AllowedOnlyByTheRolePolicy_AuditedAsTheRoleSession()
     {
         // The bundled @aws-sdk/client-lambda, configured only by the environment Lamina injects
         // (AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL_LAMBDA).
@@ -370,6 +370,25 @@ public sealed class AuthorizationMatrixTests(AuthorizationFixture fixture) : ICl
         AssertDenied(results[1], Denied("GetFunction", session, "lambda:GetFunction", Arn(Function)));
         AssertDenied(results[2], Denied("GetFunction", $"arn:aws:sts::{AccountA}:assumed-role/authz-blind/authz-self-blind",
             "lambda:GetFunction", Arn("authz-self-blind")));
+
+        // The audit trail names who called: the function's role session, issued by its execution role, once allowed
+        // (on itself) and once denied (on authz-fn); the blind function's one call, denied.
+        var audited = (await _cli.JsonAsync("cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=Username,AttributeValue=authz-self-reader"))
+            ["Events"]!.AsArray().Select(e => JsonNode.Parse(Str(e!["CloudTrailEvent"]))!).ToList();
+        Assert.Equal(2, audited.Count);
+        Assert.All(audited, record =>
+        {
+            Assert.Equal("GetFunction", Str(record["eventName"]));
+            Assert.Equal("AssumedRole", Str(record["userIdentity"]!["type"]));
+            Assert.Equal(session, Str(record["userIdentity"]!["arn"]));
+            Assert.Equal($"arn:aws:iam::{AccountA}:role/authz-reader", Str(record["userIdentity"]!["sessionContext"]!["sessionIssuer"]!["arn"]));
+        });
+        var byTarget = audited.ToDictionary(r => Str(r["requestParameters"]!["functionName"]), r => r["errorCode"]?.GetValue<string>());
+        Assert.Equal(new Dictionary<string, string?> { ["authz-self-reader"] = null, [Function] = "AccessDeniedException" }, byTarget);
+        var blind = (await _cli.JsonAsync("cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=Username,AttributeValue=authz-self-blind"))
+            ["Events"]!.AsArray().Select(e => JsonNode.Parse(Str(e!["CloudTrailEvent"]))!).Single();
+        Assert.Equal($"arn:aws:sts::{AccountA}:assumed-role/authz-blind/authz-self-blind", Str(blind["userIdentity"]!["arn"]));
+        Assert.Equal("AccessDeniedException", Str(blind["errorCode"]));
 
         static void AssertDenied(CliInvoke result, CliError expected)
         {
