@@ -68,13 +68,14 @@ internal interface IIamStore
     /// <summary>A function's policy for a qualifier ("" for the unqualified function).</summary>
     Task<ResourcePolicy?> GetFunctionPolicyAsync(string accountId, string functionName, string qualifier, CancellationToken cancellationToken);
 
-    /// <summary>Replaces the policy if its revision is still <paramref name="expectedRevisionId"/> (null: must not exist yet or is not checked);
-    /// a null document deletes it.</summary>
+    /// <summary>Replaces the policy if its revision is still <paramref name="expectedRevisionId"/> (empty: there must be no policy yet;
+    /// null: not checked); a null document deletes it.</summary>
     Task<WriteStatus> PutFunctionPolicyAsync(string accountId, string functionName, string qualifier, ResourcePolicy? policy,
         string? expectedRevisionId, CancellationToken cancellationToken);
 
     Task<ResourcePolicy?> GetLayerVersionPolicyAsync(string accountId, string layerName, long version, CancellationToken cancellationToken);
 
+    /// <summary>As <see cref="PutFunctionPolicyAsync"/>, for a layer version.</summary>
     Task<WriteStatus> PutLayerVersionPolicyAsync(string accountId, string layerName, long version, ResourcePolicy? policy, string? expectedRevisionId,
         CancellationToken cancellationToken);
 }

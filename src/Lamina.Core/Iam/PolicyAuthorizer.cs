@@ -18,7 +18,12 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
     /// <summary>Identity policies are re-read after this: IAM changes reach every check within it (AWS: seconds).</summary>
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(2);
 
-    private readonly ConcurrentDictionary<string, (DateTimeOffset LoadedAt, IReadOnlyList<PolicyDocument> Policies)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (DateTimeOffset LoadedAt, PrincipalData Data)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>What evaluation needs of the calling user or role: its policies and its tags (<c>aws:PrincipalTag/KEY</c>).</summary>
+    private sealed record PrincipalData(IReadOnlyList<PolicyDocument> Policies, IReadOnlyDictionary<string, string> Tags);
+
+    private static readonly PrincipalData NoPrincipalData = new([], new Dictionary<string, string>());
 
     public async ValueTask<AwsError?> AuthorizeAsync(CallerIdentity caller, AuthorizationRequest request, CancellationToken cancellationToken)
     {
@@ -46,7 +51,7 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
             return new Decision(DecisionKind.Allow, "");
         }
 
-        var identity = await IdentityPoliciesAsync(caller, session, cancellationToken);
+        var identity = await PrincipalDataAsync(caller, session, cancellationToken);
         IReadOnlyList<PolicyDocument>? sessionPolicies = session?.SessionPolicies is { Count: > 0 } docs
             ? docs.Select(PolicyDocument.Parse).ToList()
             : null;
@@ -56,8 +61,8 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
             Action = request.Action,
             Resource = request.Resource,
             ResourceAccount = request.ResourceAccount,
-            Context = BuildContext(caller, session, request),
-            IdentityPolicies = identity,
+            Context = BuildContext(caller, session, request, identity.Tags),
+            IdentityPolicies = identity.Policies,
             SessionPolicies = sessionPolicies,
             ResourcePolicy = request.ResourcePolicy,
             ResourcePolicyMustAllow = request.ResourcePolicyMustAllow,
@@ -67,7 +72,8 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
     public static AwsError Denied(CallerIdentity caller, AuthorizationRequest request, string reason) =>
         new(403, "AccessDeniedException", $"User: {caller.Arn} is not authorized to perform: {request.Action} on resource: {request.Resource} {reason}".TrimEnd());
 
-    private RequestContext BuildContext(CallerIdentity caller, SessionInfo? session, AuthorizationRequest request)
+    private RequestContext BuildContext(CallerIdentity caller, SessionInfo? session, AuthorizationRequest request,
+        IReadOnlyDictionary<string, string> principalTags)
     {
         var now = time.GetUtcNow();
         var context = new RequestContext()
@@ -88,6 +94,12 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
             context.Set("aws:username", caller.Arn[(caller.Arn.LastIndexOf('/') + 1)..]);
         }
 
+        // The user's tags, or for a role session the role's (Lamina has no session tags).
+        foreach (var (key, value) in principalTags)
+        {
+            context.Set("aws:PrincipalTag/" + key, value);
+        }
+
         foreach (var (key, value) in request.Context)
         {
             context.Set(key, value);
@@ -96,7 +108,7 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
         return context;
     }
 
-    private async Task<IReadOnlyList<PolicyDocument>> IdentityPoliciesAsync(CallerIdentity caller, SessionInfo? session, CancellationToken cancellationToken)
+    private async Task<PrincipalData> PrincipalDataAsync(CallerIdentity caller, SessionInfo? session, CancellationToken cancellationToken)
     {
         (IamPrincipalType Type, string Name)? owner = caller.Kind switch
         {
@@ -108,14 +120,14 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
         };
         if (owner is null)
         {
-            return [];
+            return NoPrincipalData;
         }
 
         var key = $"{caller.AccountId}/{owner.Value.Type}/{owner.Value.Name}";
         var now = time.GetUtcNow();
         if (_cache.TryGetValue(key, out var cached) && now - cached.LoadedAt < CacheLifetime)
         {
-            return cached.Policies;
+            return cached.Data;
         }
 
         var loaded = await store.Iam.GetPrincipalPoliciesAsync(caller.AccountId, owner.Value.Type, owner.Value.Name, cancellationToken);
@@ -141,8 +153,12 @@ internal sealed class PolicyAuthorizer(IStore store, TimeProvider time) : IAutho
             }
         }
 
-        _cache[key] = (now, documents);
-        return documents;
+        var tags = owner.Value.Type == IamPrincipalType.User
+            ? (await store.Iam.GetUserAsync(caller.AccountId, owner.Value.Name, cancellationToken))?.Tags
+            : (await store.Iam.GetRoleAsync(caller.AccountId, owner.Value.Name, cancellationToken))?.Tags;
+        var data = new PrincipalData(documents, tags ?? new Dictionary<string, string>());
+        _cache[key] = (now, data);
+        return data;
     }
 
     /// <summary>Drops cached policies at once (after an IAM change in this process).</summary>

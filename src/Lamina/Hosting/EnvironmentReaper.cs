@@ -7,6 +7,9 @@ namespace Lamina.Hosting;
 internal sealed partial class EnvironmentReaper(EnvironmentManager environments, IStore store, InvokeOptions options, TimeProvider time,
     ILogger<EnvironmentReaper> logger) : BackgroundService
 {
+    /// <summary>How long an expired temporary key is kept so that it is still answered as expired.</summary>
+    public static readonly TimeSpan ExpiredKeyRetention = TimeSpan.FromDays(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var tick = new PeriodicTimer(options.ReclaimInterval, time);
@@ -21,10 +24,12 @@ internal sealed partial class EnvironmentReaper(EnvironmentManager environments,
                     Log.Reclaimed(logger, reclaimed);
                 }
 
-                // Expired keys fail verification anyway; deleting them once a minute keeps the table small.
+                // Once a minute, delete temporary keys that expired over a day ago. Not sooner: a deleted key is an
+                // unknown key (InvalidClientTokenId / UnrecognizedClientException), while clients holding an
+                // expired one must get ExpiredToken / ExpiredTokenException, which SDKs act on by refreshing.
                 if (++sweeps % Math.Max(1, (int)(TimeSpan.FromMinutes(1) / options.ReclaimInterval)) == 0)
                 {
-                    await store.Accounts.PurgeExpiredKeysAsync(time.GetUtcNow(), stoppingToken);
+                    await store.Accounts.PurgeExpiredKeysAsync(time.GetUtcNow() - ExpiredKeyRetention, stoppingToken);
                 }
             }
         }

@@ -129,6 +129,9 @@ internal static class AwsErrorWriter
             AuthFailure.TokenExpired => query ? "ExpiredToken" : "ExpiredTokenException",
             _ => query ? "SignatureDoesNotMatch" : "InvalidSignatureException",
         };
-        return new AwsError(403, code, problem.Message);
+        // STS and IAM word this one differently from Lambda's "Missing Authentication Token" (what botocore
+        // users see, e.g. "api error MissingAuthenticationToken: Request is missing Authentication Token").
+        var message = query && problem.Failure == AuthFailure.MissingToken ? "Request is missing Authentication Token" : problem.Message;
+        return new AwsError(403, code, message);
     }
 }

@@ -78,7 +78,7 @@ internal sealed class RuntimeLayouts : IAsyncDisposable
             {
                 // Installed under a private home (e.g. /root/.pyenv): sandbox users cannot reach it, so it is
                 // bind-mounted on the host under the work directory and appears at /var/lang, where AWS keeps runtimes.
-                var visible = HostBind(prefix, runtime);
+                var visible = HostBind(prefix, "lang-" + runtime);
                 mounts.Add(new Mount(visible, "/var/lang"));
                 variables.Add(new("_LAMINA_INTERPRETER", "/var/lang/" + Path.GetRelativePath(prefix, info.Executable)));
             }
@@ -102,7 +102,7 @@ internal sealed class RuntimeLayouts : IAsyncDisposable
                 mounts.Insert(0, new Mount(dir, "/var/runtime"));
                 foreach (var (name, path, isFile) in PythonPackagesOnHost())
                 {
-                    mounts.Add(new Mount(path, $"/var/runtime/python-packages/{name}", IsFile: isFile));
+                    mounts.Add(new Mount(Reachable(path), $"/var/runtime/python-packages/{name}", IsFile: isFile));
                 }
 
                 return new RuntimeLayout(runtime, mounts, variables, "/var/runtime/bootstrap", $"python:{runtime["python".Length..]}.v1");
@@ -141,9 +141,34 @@ internal sealed class RuntimeLayouts : IAsyncDisposable
         return true;
     }
 
-    private string HostBind(string source, string runtime)
+    /// <summary>
+    /// A host path that sandbox users can open: the path itself when its directory is reachable by others,
+    /// else the same file under a read-only bind of that directory in the work directory. The host's boto3
+    /// usually sits in the site-packages of the <c>python3</c> on PATH, which may be a pyenv install under
+    /// /root (mode 0700): mounted as is, bwrap (already running as the sandbox user) failed with "Can't find
+    /// source path ...: Permission denied" and every Python function ended in Runtime.ExitError.
+    /// </summary>
+    private string Reachable(string path)
     {
-        var target = Path.Combine(_work.Support, "lang-" + runtime);
+        var dir = Path.GetDirectoryName(path)!;
+        if (ReadableByOthers(dir))
+        {
+            return path;
+        }
+
+        var name = "pkgs-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(dir)))[..12];
+        var target = Path.Combine(_work.Support, name);
+        if (!_hostMounts.Contains(target))
+        {
+            HostBind(dir, name);
+        }
+
+        return Path.Combine(target, Path.GetFileName(path));
+    }
+
+    private string HostBind(string source, string name)
+    {
+        var target = Path.Combine(_work.Support, name);
         Directory.CreateDirectory(target);
         HostCommands.CheckedAsync("mount", ["--bind", "-o", "ro", source, target]).GetAwaiter().GetResult();
         _hostMounts.Add(target);

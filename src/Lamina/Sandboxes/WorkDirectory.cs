@@ -64,6 +64,15 @@ internal sealed class WorkDirectory
         }
     }
 
+    /// <summary>
+    /// A directory without its marker (or with a half-written one) may be one another server is creating
+    /// right now (the marker is written just after the directory): it is left alone until it is this old.
+    /// Without this, servers starting side by side (test fixtures, other processes) deleted each other's
+    /// fresh work directories, and the victim failed later with "Could not find a part of the path
+    /// '.../support/init'" or with sandboxes that could not start.
+    /// </summary>
+    private static readonly TimeSpan UnmarkedGrace = TimeSpan.FromMinutes(5);
+
     /// <summary>Removes work directories whose server process no longer runs.</summary>
     private static void SweepStale(string tempRoot)
     {
@@ -72,7 +81,14 @@ internal sealed class WorkDirectory
             try
             {
                 var marker = Path.Combine(dir, Marker);
-                if (!File.Exists(marker) || !int.TryParse(File.ReadAllText(marker), out var pid) || !IsRunning(pid))
+                var pid = 0;
+                var marked = File.Exists(marker) && int.TryParse(File.ReadAllText(marker), out pid);
+                if (!marked && DateTime.UtcNow - Directory.GetCreationTimeUtc(dir) < UnmarkedGrace)
+                {
+                    continue;
+                }
+
+                if (!marked || !IsRunning(pid))
                 {
                     UnmountUnder(dir);
                     Directory.Delete(dir, recursive: true);

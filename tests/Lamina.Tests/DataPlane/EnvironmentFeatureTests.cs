@@ -1,5 +1,4 @@
 using System.Text;
-using Lamina.Core.Storage;
 using Lamina.Tests.Support;
 
 namespace Lamina.Tests.DataPlane;
@@ -13,20 +12,6 @@ public sealed class EnvironmentFeatureTests(LaminaFixture fixture) : IClassFixtu
         var created = await client.PostAsync("/2015-03-31/functions", TestRuntime.CreateRequest(name, layers: layers, publish: publish));
         Assert.True(created.Status == 201, created.ToString());
         return client;
-    }
-
-    private async Task<List<string>> LogLinesAsync(string function, Func<List<string>, bool> until)
-    {
-        var store = (IStore)fixture.Server.Services.GetService(typeof(IStore))!;
-        var lines = new List<string>();
-        for (var i = 0; i < 100 && !until(lines); i++)
-        {
-            await Task.Delay(100);
-            lines = (await store.Logs.ReadAsync("000000000000", $"/aws/lambda/{function}", null, 0, 10_000, CancellationToken.None))
-                .Select(e => e.Event.Message).ToList();
-        }
-
-        return lines;
     }
 
     [Fact]
@@ -92,27 +77,10 @@ public sealed class EnvironmentFeatureTests(LaminaFixture fixture) : IClassFixtu
     [Fact]
     public async Task Extension_ReceivesInvokeAndShutdown()
     {
-        const string Extension = """
-            #!/usr/bin/python3 -u
-            import http.client, json, os
-            host, port = os.environ['AWS_LAMBDA_RUNTIME_API'].rsplit(':', 1)
-            c = http.client.HTTPConnection(host, int(port))
-            c.request('POST', '/2020-01-01/extension/register', json.dumps({'events': ['INVOKE', 'SHUTDOWN']}), {'Lambda-Extension-Name': 'probe'})
-            r = c.getresponse(); info = json.loads(r.read()); ext_id = r.getheader('Lambda-Extension-Identifier')
-            print('EXT registered', info['functionName'], 'handler' in info, '_HANDLER' in os.environ)
-            while True:
-                c.request('GET', '/2020-01-01/extension/event/next', headers={'Lambda-Extension-Identifier': ext_id})
-                r = c.getresponse(); event = json.loads(r.read())
-                if event['eventType'] == 'INVOKE':
-                    print('EXT INVOKE', event['requestId'])
-                else:
-                    print('EXT SHUTDOWN', event['shutdownReason'])
-                    break
-            """;
         using var client = fixture.Client();
         var layer = await client.PostAsync("/2018-10-31/layers/ext-layer/versions", new
         {
-            Content = new { ZipFile = Convert.ToBase64String(Zips.Executable(("extensions/probe", Extension.Replace("\r", "", StringComparison.Ordinal)))) },
+            Content = new { ZipFile = Convert.ToBase64String(TestExtension.LayerZip()) },
         });
         Assert.Equal(201, layer.Status);
         var layerArn = layer.Json["LayerVersionArn"]!.GetValue<string>();
@@ -121,12 +89,12 @@ public sealed class EnvironmentFeatureTests(LaminaFixture fixture) : IClassFixtu
         Assert.Equal(200, invoke.Status);
         var requestId = invoke.Headers["x-amzn-RequestId"];
 
-        var lines = await LogLinesAsync("ext-fn", l => l.Any(x => x.StartsWith("EXT INVOKE", StringComparison.Ordinal)));
+        var lines = await FunctionLogs.LinesAsync(fixture, "ext-fn", l => l.Any(x => x.StartsWith("EXT INVOKE", StringComparison.Ordinal)));
         Assert.Contains("EXT registered ext-fn True False", lines);
         Assert.Single(lines, l => l.StartsWith("EXT INVOKE ", StringComparison.Ordinal));
 
         Assert.Equal(204, (await client.DeleteAsync("/2015-03-31/functions/ext-fn")).Status);
-        lines = await LogLinesAsync("ext-fn", l => l.Contains("EXT SHUTDOWN spindown"));
+        lines = await FunctionLogs.LinesAsync(fixture, "ext-fn", l => l.Contains("EXT SHUTDOWN spindown"));
         Assert.Contains("EXT SHUTDOWN spindown", lines);
     }
 }

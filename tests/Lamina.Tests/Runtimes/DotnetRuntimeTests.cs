@@ -183,7 +183,64 @@ public sealed class DotnetRuntimeTests(LaminaFixture lamina, DotnetFunctions fun
         }
     }
 
-    private static async Task CreateAsync(AwsClient client, string name, string handler, byte[] zip, object? logging = null)
+    [Fact]
+    public async Task AwsCli_ResultErrorAndTimeout_AsTheCliReportsThem()
+    {
+        using var client = lamina.Client();
+        await Task.WhenAll(CreateAsync(client, "dn-cli", Handlers + "Greet", functions.ClassLibraryZip),
+            CreateAsync(client, "dn-cli-throw", Handlers + "Throw", functions.ClassLibraryZip),
+            CreateAsync(client, "dn-cli-slow", Handlers + "Sleep", functions.ClassLibraryZip, timeout: 2));
+        var cli = new AwsCli(lamina);
+
+        var results = await Task.WhenAll(cli.InvokeAsync("dn-cli", new { name = "CLI", count = 4 }),
+            cli.InvokeAsync("dn-cli-throw", new { name = "CLI" }), cli.InvokeAsync("dn-cli-slow", new { name = "late", count = 10 }));
+
+        Assert.True(results[0].FunctionError is null, results[0].ToString());
+        Assert.Equal("$LATEST", results[0].ExecutedVersion);
+        Assert.Equal("""{"Message":"Hello, CLI!","Doubled":8}""", results[0].Payload);
+        Assert.Equal("Unhandled", results[1].FunctionError);
+        Assert.Equal("InvalidOperationException", results[1].Json["errorType"]!.GetValue<string>());
+        Assert.Equal("boom CLI", results[1].Json["errorMessage"]!.GetValue<string>());
+        Assert.Equal("Unhandled", results[2].FunctionError);
+        Assert.Equal("Sandbox.Timedout", results[2].Json["errorType"]!.GetValue<string>());
+        Assert.Matches(@"^RequestId: [0-9a-f-]{36} Error: Task timed out after 2\.00 seconds$", results[2].Json["errorMessage"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AwsCli_HelloWithEnvironmentLayerAndTmp_WarmInvokeKeepsTmp()
+    {
+        var dir = TempDirs.Create("lamina-dotnet-cli");
+        try
+        {
+            var cli = new AwsCli(lamina);
+            var layer = await cli.JsonAsync("lambda", "publish-layer-version", "--layer-name", "dn-matrix-layer",
+                "--zip-file", E2e.E2eHelpers.FileB(dir, "layer.zip", MatrixFunctions.LayerZip()));
+            var created = await cli.JsonAsync("lambda", "create-function", "--function-name", "dn-cli-hello", "--runtime", "dotnet10",
+                "--role", "arn:aws:iam::000000000000:role/lambda-role", "--handler", Handlers + "Hello",
+                "--zip-file", E2e.E2eHelpers.FileB(dir, "fn.zip", functions.ClassLibraryZip), "--memory-size", "1769", "--timeout", "30",
+                "--environment", """{"Variables":{"GREETING":"hello, from the CLI"}}""", "--layers", layer["LayerVersionArn"]!.GetValue<string>());
+            Assert.Equal("dotnet10", created["Runtime"]!.GetValue<string>());
+
+            var first = await cli.InvokeAsync("dn-cli-hello", new { name = "one" }, tail: true);
+            await FunctionLogs.AssertNoFunctionErrorAsync(lamina, "dn-cli-hello", first);
+            Assert.Equal("hello, from the CLI", first.Json["Greeting"]!.GetValue<string>());
+            Assert.Equal("dotnet layer file", first.Json["Layer"]!.GetValue<string>());
+            Assert.Equal("one\n", first.Json["Tmp"]!.GetValue<string>());
+            Assert.Contains("Init Duration", first.TailLog, StringComparison.Ordinal);
+
+            var second = await cli.InvokeAsync("dn-cli-hello", new { name = "two" }, tail: true);
+            await FunctionLogs.AssertNoFunctionErrorAsync(lamina, "dn-cli-hello", second);
+            Assert.Equal(first.Json["Env"]!.GetValue<string>(), second.Json["Env"]!.GetValue<string>());
+            Assert.Equal("one\ntwo\n", second.Json["Tmp"]!.GetValue<string>());
+            Assert.DoesNotContain("Init Duration", second.TailLog, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TempDirs.Delete(dir);
+        }
+    }
+
+    private static async Task CreateAsync(AwsClient client, string name, string handler, byte[] zip, object? logging = null, int timeout = 30)
     {
         var created = await client.PostAsync("/2015-03-31/functions", new
         {
@@ -194,7 +251,7 @@ public sealed class DotnetRuntimeTests(LaminaFixture lamina, DotnetFunctions fun
             Code = new { ZipFile = Convert.ToBase64String(zip) },
             // CPU is proportional to memory; 1769 MB is one full vCPU, which .NET's JIT-heavy cold start needs.
             MemorySize = 1769,
-            Timeout = 30,
+            Timeout = timeout,
             LoggingConfig = logging,
         });
         Assert.True(created.Status == 201, created.ToString());

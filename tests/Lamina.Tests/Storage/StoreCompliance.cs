@@ -243,6 +243,26 @@ public abstract class StoreCompliance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FunctionPolicy_EmptyRevisionMeansNoneYet_NullUnchecked_StaleRefused()
+    {
+        const string Account = "111111111111";
+        await CreateAsync("f");
+        Task<WriteStatus> PutAsync(string revision, string? expected, bool delete = false) => Store.Iam.PutFunctionPolicyAsync(Account, "f", "",
+            delete ? null : new ResourcePolicy($$"""{"r":"{{revision}}"}""", revision), expected, CancellationToken.None);
+
+        // "": there must be no policy yet, which holds once (AddPermission racing AddPermission).
+        Assert.Equal(WriteStatus.Ok, await PutAsync("r1", ""));
+        Assert.Equal(WriteStatus.RevisionMismatch, await PutAsync("r2", ""));
+        Assert.Equal(WriteStatus.RevisionMismatch, await PutAsync("r2", "stale"));
+        Assert.Equal(WriteStatus.Ok, await PutAsync("r2", "r1"));
+        Assert.Equal("r2", (await Store.Iam.GetFunctionPolicyAsync(Account, "f", "", CancellationToken.None))!.RevisionId);
+        Assert.Equal(WriteStatus.Ok, await PutAsync("r3", null));
+        Assert.Equal(WriteStatus.Ok, await PutAsync("", "r3", delete: true));
+        Assert.Null(await Store.Iam.GetFunctionPolicyAsync(Account, "f", "", CancellationToken.None));
+        Assert.Equal(WriteStatus.NotFound, await Store.Iam.PutFunctionPolicyAsync(Account, "missing", "", null, null, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ListLatest_PaginatesInNameOrder()
     {
         for (var i = 0; i < 7; i++)

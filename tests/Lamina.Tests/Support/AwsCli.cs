@@ -6,6 +6,23 @@ namespace Lamina.Tests.Support;
 /// <summary>An AWS error as the CLI reports it on stderr.</summary>
 public sealed record CliError(string Code, string Operation, string Message);
 
+/// <summary>What <c>aws lambda invoke</c> printed (StatusCode, FunctionError, ExecutedVersion, LogResult) and the payload it wrote.</summary>
+public sealed record CliInvoke(JsonNode Metadata, string Payload)
+{
+    public int StatusCode => Metadata["StatusCode"]!.GetValue<int>();
+
+    public string? FunctionError => Metadata["FunctionError"]?.GetValue<string>();
+
+    public string ExecutedVersion => Metadata["ExecutedVersion"]!.GetValue<string>();
+
+    public JsonNode Json => JsonNode.Parse(Payload)!;
+
+    /// <summary>The decoded log tail (<c>--log-type Tail</c>).</summary>
+    public string TailLog => System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(Metadata["LogResult"]!.GetValue<string>()));
+
+    public override string ToString() => $"{Metadata.ToJsonString()} {Payload}";
+}
+
 /// <summary>The real AWS CLI, pointed at a fixture's server through its shared config files.</summary>
 public sealed partial class AwsCli(LaminaFixture fixture)
 {
@@ -62,6 +79,48 @@ public sealed partial class AwsCli(LaminaFixture fixture)
     public async Task<CliError> ErrorWithAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
         ParseError(await RunWithAsync(environment, args), args);
 
+    /// <summary>
+    /// <c>aws lambda invoke</c>, which must succeed as an API call (a function error is still exit 0): the
+    /// payload goes in as JSON text (CLI v1 sends a blob argument as is) and comes back through the outfile.
+    /// </summary>
+    public async Task<CliInvoke> InvokeAsync(string function, object payload, string? qualifier = null, bool tail = false,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var outFile = Path.Combine(Path.GetTempPath(), $"lamina-invoke-{Guid.NewGuid():N}.out");
+        try
+        {
+            var result = await RunWithAsync(environment, InvokeArgs(function, payload, outFile, qualifier, tail));
+            Assert.True(result.ExitCode == 0, $"aws lambda invoke {function} failed: {result}");
+            return new CliInvoke(JsonNode.Parse(result.Stdout)!, await File.ReadAllTextAsync(outFile));
+        }
+        finally
+        {
+            File.Delete(outFile);
+        }
+    }
+
+    /// <summary>The arguments of <c>aws lambda invoke</c>, for calls expected to fail (see <see cref="ErrorAsync"/>).</summary>
+    public static string[] InvokeArgs(string function, object payload, string outFile, string? qualifier = null, bool tail = false)
+    {
+        var args = new List<string>
+        {
+            "lambda", "invoke", "--function-name", function,
+            "--payload", payload as string ?? System.Text.Json.JsonSerializer.Serialize(payload),
+        };
+        if (qualifier is not null)
+        {
+            args.AddRange(["--qualifier", qualifier]);
+        }
+
+        if (tail)
+        {
+            args.AddRange(["--log-type", "Tail"]);
+        }
+
+        args.Add(outFile);
+        return [.. args];
+    }
+
     private static string ResolveExecutable()
     {
         var shim = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
@@ -86,7 +145,8 @@ public sealed partial class AwsCli(LaminaFixture fixture)
         }
     }
 
-    private static CliError ParseError(ProcessResult result, string[] args)
+    /// <summary>The service error of a failed run (asserts there is one).</summary>
+    public static CliError ParseError(ProcessResult result, string[] args)
     {
         Assert.True(result.ExitCode == 254 || result.ExitCode == 255,
             $"aws {string.Join(' ', args)} should fail with a service error (exit 254/255): {result}");

@@ -42,7 +42,7 @@ public class LaminaFixture : IAsyncLifetime
         ["AWS_MAX_ATTEMPTS"] = "1",
     };
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         _server = await LaminaServer.StartAsync(Configure(new ServeOptions
         {

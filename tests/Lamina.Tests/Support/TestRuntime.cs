@@ -2,7 +2,7 @@ namespace Lamina.Tests.Support;
 
 /// <summary>
 /// A custom runtime (provided.al2023) for data-plane tests, written as a stdlib Python bootstrap that
-/// speaks the Runtime API directly and obeys commands in the event: echo, sleep, exit, allocate, env,
+/// speaks the Runtime API directly and obeys commands in the event: echo, hello, sleep, exit, allocate, env,
 /// tmp-write/tmp-read, print, error. It exercises the platform without depending on a managed runtime.
 /// </summary>
 public static class TestRuntime
@@ -48,6 +48,18 @@ public static class TestRuntime
             elif action == 'env':
                 result['vars'] = dict(os.environ)
                 result['headers'] = headers
+            elif action == 'hello':
+                result['greeting'] = os.environ.get('GREETING')
+                result['layer'] = None
+                if os.path.isdir('/opt/python'):
+                    if '/opt/python' not in sys.path:
+                        sys.path.insert(0, '/opt/python')
+                    import matrix_layer
+                    result['layer'] = matrix_layer.describe()
+                with open('/tmp/hello.txt', 'a') as f:
+                    f.write(str(event.get('value')) + '\n')
+                with open('/tmp/hello.txt') as f:
+                    result['tmp'] = f.read()
             elif action == 'tmp-write':
                 with open('/tmp/state.txt', 'a') as f:
                     f.write(event['value'] + '\n')

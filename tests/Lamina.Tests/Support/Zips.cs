@@ -28,7 +28,11 @@ public static class Zips
     }
 
     /// <summary>A zip whose entries are marked executable (Unix mode 0755 in the external attributes).</summary>
-    public static byte[] Executable(params (string Path, string Content)[] files)
+    public static byte[] Executable(params (string Path, string Content)[] files) =>
+        Executable(files.Select(f => (f.Path, Encoding.UTF8.GetBytes(f.Content))).ToArray());
+
+    /// <summary><see cref="Executable(ValueTuple{string, string}[])"/> for binary entries (native modules).</summary>
+    public static byte[] Executable(params (string Path, byte[] Content)[] files)
     {
         using var buffer = new MemoryStream();
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
@@ -38,7 +42,7 @@ public static class Zips
                 var entry = zip.CreateEntry(path, CompressionLevel.Fastest);
                 entry.ExternalAttributes = (int)(0x8000 | 0b111_101_101) << 16;
                 using var stream = entry.Open();
-                stream.Write(Encoding.UTF8.GetBytes(content));
+                stream.Write(content);
             }
         }
 

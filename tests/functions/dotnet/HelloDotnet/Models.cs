@@ -50,6 +50,17 @@ public sealed class ContextReport
     public string? WorkingDirectory { get; set; }
 }
 
+public sealed class HelloReport
+{
+    public string? Env { get; set; }
+
+    public string? Greeting { get; set; }
+
+    public string? Layer { get; set; }
+
+    public string? Tmp { get; set; }
+}
+
 public sealed class CounterState
 {
     public int Constructed { get; set; }

@@ -59,6 +59,33 @@ public static class StaticHandlers
     public static Reply Throw(Greeting input) =>
         throw new InvalidOperationException($"boom {input.Name}", new ArgumentException("inner cause"));
 
+    /// <summary>Sleeps <c>Count</c> seconds, to run past the function's timeout.</summary>
+    public static Reply Sleep(Greeting input)
+    {
+        Thread.Sleep(TimeSpan.FromSeconds(input.Count));
+        return Greet(input);
+    }
+
+    /// <summary>This environment's id: a warm invoke reports the same one.</summary>
+    private static readonly string EnvironmentId = Guid.NewGuid().ToString("N");
+
+    /// <summary>
+    /// The end-to-end "hello": the GREETING variable, a file from a layer (.NET layers are plain files under
+    /// /opt), and /tmp, which keeps what earlier invokes of this environment appended.
+    /// </summary>
+    public static HelloReport Hello(Greeting input)
+    {
+        const string LayerFile = "/opt/dotnet/matrix-layer.txt";
+        File.AppendAllText("/tmp/hello.txt", input.Name + "\n");
+        return new HelloReport
+        {
+            Env = EnvironmentId,
+            Greeting = Environment.GetEnvironmentVariable("GREETING"),
+            Layer = File.Exists(LayerFile) ? File.ReadAllText(LayerFile) : null,
+            Tmp = File.ReadAllText("/tmp/hello.txt"),
+        };
+    }
+
     /// <summary>An <c>object</c> input goes through the serializer (a JsonElement), not the raw stream.</summary>
     public static string Kind(object input) => input.GetType().Name;
 
