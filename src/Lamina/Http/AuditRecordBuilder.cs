@@ -43,7 +43,7 @@ internal static class AuditRecordBuilder
         var events = new List<AuditEvent>(recipients.Count);
         foreach (var account in recipients)
         {
-            var eventId = events.Count == 0 ? scope.EventId : Guid.NewGuid().ToString();
+            var eventId = events.Count == 0 ? scope.EventId : Guid.CreateVersion7().ToString();
             events.Add(new AuditEvent
             {
                 AccountId = account,

@@ -19,7 +19,12 @@ internal sealed class AuditScope(DateTimeOffset eventTime)
     private readonly HashSet<string> _recipients = new(StringComparer.Ordinal);
 
     /// <summary>The <c>eventID</c> of the caller's copy of the record.</summary>
-    public string EventId { get; } = Guid.NewGuid().ToString();
+    /// <remarks>
+    /// A version 7 UUID (time-ordered, still a well-formed UUID as CloudTrail's are): every call inserts its
+    /// event id into an index, and random v4 ids land each insert on a different leaf page, so a batch of
+    /// 16 reads can dirty up to 16 more pages in the write-ahead log than ordered ids do.
+    /// </remarks>
+    public string EventId { get; } = Guid.CreateVersion7().ToString();
 
     /// <summary>When the request arrived (<c>eventTime</c>).</summary>
     public DateTimeOffset EventTime { get; } = eventTime;
