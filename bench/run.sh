@@ -2,6 +2,8 @@
 # Builds Lamina and the benchmarks (Release) and runs one benchmark end to end.
 #   bench/run.sh control-plane [options]   GetFunction/ListFunctions, Lamina beside moto_server;
 #                                          updates docs/benchmarks.md (options: --help)
+#   bench/run.sh durable [options]         durable functions: Lamina beside a raw SQLite commit and the SDK's
+#                                          local runner; updates docs/benchmarks.md (options: --help)
 # CPU pinning: the servers run on the last CPU, the client on the others (with one CPU, nothing is pinned).
 set -euo pipefail
 
@@ -11,12 +13,24 @@ cd "$ROOT"
 BENCH="${1:-}"
 case "$BENCH" in
   control-plane) shift ;;
-  *) echo "usage: bench/run.sh control-plane [options]" >&2; exit 2 ;;
+  durable)
+    shift
+    command -v node >/dev/null || { echo "bench: Node.js is required" >&2; exit 1; }
+    # The benchmark's SDK packages, and what the managed Node.js runtime bundles (@aws-sdk/client-lambda).
+    for dir in bench/durable runtimes/nodejs; do
+      if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2) && touch "$dir/node_modules"
+      fi
+    done
+    ;;
+  *) echo "usage: bench/run.sh control-plane|durable [options]" >&2; exit 2 ;;
 esac
 
 command -v dotnet >/dev/null || { echo "bench: the .NET 10 SDK is required" >&2; exit 1; }
-command -v moto_server >/dev/null || { echo "bench: moto_server is required (pip install 'moto[server]')" >&2; exit 1; }
-python3 -c 'import boto3' 2>/dev/null || { echo "bench: boto3 is required (pip install boto3)" >&2; exit 1; }
+if [ "$BENCH" = control-plane ]; then
+  command -v moto_server >/dev/null || { echo "bench: moto_server is required (pip install 'moto[server]')" >&2; exit 1; }
+  python3 -c 'import boto3' 2>/dev/null || { echo "bench: boto3 is required (pip install boto3)" >&2; exit 1; }
+fi
 
 echo "bench: building (Release)..." >&2
 for project in src/Lamina/Lamina.csproj bench/Lamina.Benchmarks/Lamina.Benchmarks.csproj; do
