@@ -26,7 +26,8 @@ internal static class DurableReport
             .Append(Inv, $"(took {r.Took.TotalSeconds:F0} s, build excluded).\n\n");
         md.Append(Inv, $"Machine: {m.Cpus} CPUs ({m.CpuModel}), {m.MemoryGiB:F0} GiB, {m.Os}; .NET {m.Dotnet}; Node.js {r.NodeVersion}; ")
             .Append("`@aws/durable-execution-sdk-js` 2.4.0, `@aws/durable-execution-sdk-js-testing` 1.1.4. ")
-            .Append("The machine is shared with other work, so runs vary.\n\n");
+            .Append(Inv, $"The machine is shared with other work: its 1-minute load average was {r.LoadAverages} (runnable threads on {m.Cpus} CPUs), ")
+            .Append("and every time below includes waiting for a CPU.\n\n");
 
         var laminaStep = DurableResults.Median(r.LaminaSteps.Select(x => x.PerStepMs));
         var localStep = DurableResults.Median(r.LocalSteps.Select(x => x.PerStepMs));
@@ -49,10 +50,12 @@ internal static class DurableReport
             .Append(Inv, $"p99 ≤ {LatenessTargetMs:F0} ms: {Met(laminaResumed is { } lr && lr.P99 <= LatenessTargetMs)} |\n");
 
         md.Append("\nPer-step rounds (ms per step; raw commit mean of the same round):\n\n");
-        md.Append("| Round | Lamina | Raw commit | Ratio | Local runner |\n|--:|--:|--:|--:|--:|\n");
+        md.Append("| Round | Lamina | Lamina process CPU | Function (Node) CPU | Raw commit | Ratio | Local runner |\n|--:|--:|--:|--:|--:|--:|--:|\n");
         for (var i = 0; i < Math.Max(r.LaminaSteps.Count, r.LocalSteps.Count); i++)
         {
-            md.Append(Inv, $"| {i + 1} | {F2(r.LaminaSteps.ElementAtOrDefault(i)?.PerStepMs)} | {F2(r.FloorRoundMeansMs.ElementAtOrDefault(i))} | ")
+            md.Append(Inv, $"| {i + 1} | {F2(r.LaminaSteps.ElementAtOrDefault(i)?.PerStepMs)} | {F2(r.LaminaSteps.ElementAtOrDefault(i)?.ServerCpuPerStepMs)} | ")
+                .Append(Inv, $"{F2(r.LaminaSteps.ElementAtOrDefault(i)?.FunctionCpuPerStepMs)} | ")
+                .Append(Inv, $"{F2(r.FloorRoundMeansMs.ElementAtOrDefault(i))} | ")
                 .Append(Inv, $"{F2(r.OverheadRatios.ElementAtOrDefault(i))} | {F2(r.LocalSteps.ElementAtOrDefault(i)?.PerStepMs)} |\n");
         }
 

@@ -16,10 +16,10 @@ internal sealed record DurableSettings
     public int ConcurrentSteps { get; init; } = 20;
 
     /// <summary>Executions in the timer phase, each doing one wait.</summary>
-    public int Waits { get; init; } = 128;
+    public int Waits { get; init; } = 64;
 
     /// <summary>The timer phase's executions start spread evenly over this long.</summary>
-    public TimeSpan WaitStagger { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan WaitStagger { get; init; } = TimeSpan.FromSeconds(4);
 
     /// <summary>Wait durations, used in turn.</summary>
     public IReadOnlyList<int> WaitSeconds { get; init; } = [1, 2];
