@@ -59,7 +59,10 @@ internal static class DurableReport
                 .Append(Inv, $"{F2(r.OverheadRatios.ElementAtOrDefault(i))} | {F2(r.LocalSteps.ElementAtOrDefault(i)?.PerStepMs)} |\n");
         }
 
-        md.Append(Inv, $"\nRaw commit over all rounds: p50 {r.Floor.P50:F2} ms, p99 {r.Floor.P99:F2} ms, mean {r.Floor.Mean:F2} ms ({r.CheckpointBytes} bytes per commit).\n");
+        md.Append(Inv, $"\nRaw commit over all rounds: p50 {r.Floor.P50:F2} ms, p99 {r.Floor.P99:F2} ms, mean {r.Floor.Mean:F2} ms ({r.CheckpointBytes} bytes per commit). ")
+            .Append(Inv, $"Median CPU per step: {F2(DurableResults.Median(r.LaminaSteps.Select(x => x.ServerCpuPerStepMs ?? double.NaN)))} ms in the Lamina process, ")
+            .Append(Inv, $"{F2(DurableResults.Median(r.LaminaSteps.Select(x => x.FunctionCpuPerStepMs ?? double.NaN)))} ms in the function's Node process; ")
+            .Append("the rest of a step's time is waiting: for the commit's fsync, and for a CPU between the hops (function, Lamina, back).\n");
 
         md.Append("\nMethod:\n\n");
         md.Append(Inv, $"- One handler (`bench/durable/handlers.mjs`, official SDK, unmodified) runs both workloads: N sequential `context.step` calls with small results, ")
@@ -71,7 +74,8 @@ internal static class DurableReport
         md.Append(Inv, $"- Raw commit: in the same process run and round, {s.Steps} transactions one after another on a SQLite database beside Lamina's ")
             .Append(Inv, $"(same file system, WAL, `synchronous=FULL`, 8 KB pages, `BEGIN IMMEDIATE`, as Lamina's store), each inserting one row of {r.CheckpointBytes} bytes: ")
             .Append("what a step's checkpoint writes in Lamina (its operation row, two history events and the execution row, measured from Lamina's database). ")
-            .Append("The ratio is taken per round; the table shows the median.\n");
+            .Append("The database is first taken past the first wrap of its WAL (1,500 commits), as Lamina's is after its warm-up: while a WAL file still grows, ")
+            .Append("every fsync also commits file-system metadata and costs several times more. The ratio is taken per round; the table shows the median.\n");
         md.Append(Inv, $"- Throughput: {s.Concurrency} environments warmed with a 1-step execution each, then {s.Concurrency} executions of {s.ConcurrentSteps} steps ")
             .Append("started at once; steps/s = all steps / wall time until the last one closed. The raw-commit column is 1 / mean commit time: ")
             .Append("what one writer committing one step at a time could reach.\n");
@@ -79,6 +83,8 @@ internal static class DurableReport
             .Append("Lateness is measured from the wait's scheduled end (`WaitStarted.ScheduledEndTimestamp` in the history, set when the WAIT checkpoint is taken) ")
             .Append("to the `WaitSucceeded` event (the timer completing the wait), and to the `Date.now()` of the step after the wait (the function invoked again, ")
             .Append("the history replayed, user code running). History timestamps have millisecond resolution.\n");
+        md.Append("- CPU time per step: the Lamina process's CPU time (`/proc`) during the N-step execution minus that during the 0-step one, over N; ")
+            .Append("the same for the function's `node` processes below Lamina (10 ms resolution, hence read over whole executions).\n");
         md.Append(Inv, $"- CPU pinning: Lamina and the function sandboxes it starts run under `taskset -c {(s.ServerCpus.Length > 0 ? s.ServerCpus : "(none)")}`, ")
             .Append(Inv, $"the client and the local runner (a Node process) on CPU(s) {m.ClientCpus}: each side gets one core.\n");
         return md.ToString();
