@@ -7,6 +7,8 @@
 #   bench/run.sh async [options]           Event invocations accepted/s against SQLite's raw commit rate on the
 #                                          same disk, and enqueue-to-start latency; updates docs/benchmarks.md
 #                                          (options: --help; needs root, iproute2 and /usr/bin/python3)
+#   bench/run.sh durable [options]         durable functions: Lamina beside a raw SQLite commit and the SDK's
+#                                          local runner; updates docs/benchmarks.md (options: --help)
 # CPU pinning: the servers run on the last CPU, the client on the others (with one CPU, nothing is pinned).
 set -euo pipefail
 
@@ -16,7 +18,17 @@ cd "$ROOT"
 BENCH="${1:-}"
 case "$BENCH" in
   control-plane|async|data-plane) shift ;;
-  *) echo "usage: bench/run.sh control-plane|async|data-plane [options]" >&2; exit 2 ;;
+  durable)
+    shift
+    command -v node >/dev/null || { echo "bench: Node.js is required" >&2; exit 1; }
+    # The benchmark's SDK packages, and what the managed Node.js runtime bundles (@aws-sdk/client-lambda).
+    for dir in bench/durable runtimes/nodejs; do
+      if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2) && touch "$dir/node_modules"
+      fi
+    done
+    ;;
+  *) echo "usage: bench/run.sh control-plane|async|data-plane|durable [options]" >&2; exit 2 ;;
 esac
 
 command -v dotnet >/dev/null || { echo "bench: the .NET 10 SDK is required" >&2; exit 1; }

@@ -2,12 +2,13 @@ using System.CommandLine;
 using Lamina.Benchmarks.Async;
 using Lamina.Benchmarks.ControlPlane;
 using Lamina.Benchmarks.DataPlane;
+using Lamina.Benchmarks.Durable;
 
 namespace Lamina.Benchmarks;
 
 /// <summary>
-/// The benchmark verbs: <c>control-plane</c>, <c>async</c> and <c>data-plane</c>, and the hidden servers they launch
-/// (<c>echo-server</c>, <c>runtime-floor</c>).
+/// The benchmark verbs: <c>control-plane</c>, <c>async</c>, <c>data-plane</c> and <c>durable</c>, and the hidden
+/// servers they launch (<c>echo-server</c>, <c>runtime-floor</c>).
 /// </summary>
 internal static class BenchCli
 {
@@ -17,6 +18,7 @@ internal static class BenchCli
         root.Subcommands.Add(ControlPlaneCommand());
         root.Subcommands.Add(AsyncCommand());
         root.Subcommands.Add(DataPlaneCommands.DataPlane());
+        root.Subcommands.Add(DurableCommand());
         root.Subcommands.Add(EchoServerCommand());
         root.Subcommands.Add(DataPlaneCommands.RuntimeFloor());
         return root;
@@ -103,6 +105,38 @@ internal static class BenchCli
             };
             return await AsyncBenchmark.RunAsync(settings, cancellationToken);
         });
+        return command;
+    }
+
+    private static Command DurableCommand()
+    {
+        var defaults = new DurableSettings();
+        var steps = new Option<int>("--steps") { Description = "Sequential steps per execution in the per-step phase", DefaultValueFactory = _ => defaults.Steps };
+        var rounds = new Option<int>("--rounds") { Description = "Per-step rounds (0-step and N-step execution plus N raw commits each)", DefaultValueFactory = _ => defaults.Rounds };
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent executions in the throughput phase", DefaultValueFactory = _ => defaults.Concurrency };
+        var concurrentSteps = new Option<int>("--concurrent-steps") { Description = "Steps per execution in the throughput phase", DefaultValueFactory = _ => defaults.ConcurrentSteps };
+        var waits = new Option<int>("--waits") { Description = "Executions in the timer phase", DefaultValueFactory = _ => defaults.Waits };
+        var serverCpu = new Option<string>("--server-cpus") { Description = "taskset CPU list for Lamina and its functions ('' = no pinning)", DefaultValueFactory = _ => defaults.ServerCpus };
+        var lamina = new Option<string?>("--lamina") { Description = "The lamina executable (default: artifacts/bin/Lamina/release/lamina)" };
+        var targets = new Option<string>("--targets") { Description = "Comma-separated subset of lamina,local to measure", DefaultValueFactory = _ => "lamina,local" };
+        var docs = new Option<bool>("--write-docs") { Description = "Update the 'Durable functions' section of docs/benchmarks.md", DefaultValueFactory = _ => true };
+
+        var command = new Command("durable", "Durable functions: per-step checkpoint cost against a raw commit, throughput, timer lateness; Lamina beside the SDK's local runner.")
+        {
+            steps, rounds, concurrency, concurrentSteps, waits, serverCpu, lamina, targets, docs,
+        };
+        command.SetAction(async (parse, cancellationToken) => await DurableBenchmark.RunAsync(new DurableSettings
+        {
+            Steps = parse.GetValue(steps),
+            Rounds = Math.Max(1, parse.GetValue(rounds)),
+            Concurrency = parse.GetValue(concurrency),
+            ConcurrentSteps = parse.GetValue(concurrentSteps),
+            Waits = parse.GetValue(waits),
+            ServerCpus = parse.GetValue(serverCpu) ?? "",
+            LaminaExecutable = parse.GetValue(lamina),
+            Targets = [.. (parse.GetValue(targets) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            WriteDocs = parse.GetValue(docs),
+        }, cancellationToken));
         return command;
     }
 

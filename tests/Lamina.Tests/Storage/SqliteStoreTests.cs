@@ -1,3 +1,4 @@
+using Lamina.Core.Durable;
 using Lamina.Core.Storage;
 using Lamina.Storage.Sqlite;
 using Lamina.Tests.Support;
@@ -28,5 +29,66 @@ public sealed class SqliteStoreTests : StoreCompliance
 
         await using var second = await SqliteStore.OpenAsync(path, TimeProvider.System, CancellationToken.None);
         Assert.Equal("v", await second.GetMetaAsync("k", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DurableCommits_RacingTogether_EachLandsOrIsRefusedOnItsOwn()
+    {
+        // Concurrent commits share one transaction (group commit); each must still be all-or-nothing and
+        // answered on its own: 24 new executions, and 8 updates of one execution from the same read.
+        await using var store = await SqliteStore.OpenAsync(Path.Combine(_dir, "group.db"), TimeProvider.System, CancellationToken.None);
+        var now = DateTimeOffset.UtcNow;
+        DurableExecutionRecord Execution(string name) => new()
+        {
+            Arn = $"arn:aws:lambda:us-east-1:000000000000:function:f:1/durable-execution/{name}/id-{name}",
+            AccountId = "000000000000",
+            FunctionName = "f",
+            Version = "1",
+            Name = name,
+            Status = ExecutionStatus.Running,
+            StartedAt = now,
+            SealedInput = [1, 2, 3],
+            InputHash = "h",
+            ExecutionTimeoutSeconds = 60,
+            RetentionDays = 1,
+            RowVersion = 1,
+        };
+        DurableHistoryRecord Event(long id) => new(id, now, [(byte)id]);
+
+        var contested = Execution("contested");
+        Assert.Equal(WriteStatus.Ok, await store.Durable.CommitAsync(new DurableCommit { Execution = contested, Events = [Event(1)] }, CancellationToken.None));
+
+        var inserts = Enumerable.Range(0, 24).Select(i => Task.Run(() =>
+            store.Durable.CommitAsync(new DurableCommit { Execution = Execution($"new-{i}"), Events = [Event(1)] }, CancellationToken.None)));
+        var updates = Enumerable.Range(0, 8).Select(i => Task.Run(() =>
+            store.Durable.CommitAsync(new DurableCommit
+            {
+                Execution = contested with { RowVersion = 2, NextEventId = 3, Token = $"writer-{i}" },
+                ExpectedRowVersion = 1,
+                Events = [Event(2)],
+            }, CancellationToken.None)));
+        var inserted = await Task.WhenAll(inserts);
+        var updated = await Task.WhenAll(updates);
+
+        Assert.All(inserted, status => Assert.Equal(WriteStatus.Ok, status));
+        Assert.Equal(1, updated.Count(status => status == WriteStatus.Ok));
+        Assert.Equal(7, updated.Count(status => status == WriteStatus.RevisionMismatch));
+        for (var i = 0; i < 24; i++)
+        {
+            Assert.NotNull(await store.Durable.GetExecutionAsync(Execution($"new-{i}").Arn, CancellationToken.None));
+        }
+
+        var winner = await store.Durable.GetExecutionAsync(contested.Arn, CancellationToken.None);
+        Assert.Equal(2, winner!.RowVersion);
+        Assert.Equal($"writer-{Array.IndexOf(updated, WriteStatus.Ok)}", winner.Token);
+        // The refused writers' history events were rolled back with them: event 2 exists once.
+        var history = await store.Durable.ListHistoryAsync(contested.Arn, null, 10, false, CancellationToken.None);
+        Assert.Equal([1L, 2L], history.Select(h => h.EventId));
+
+        // A duplicate name is refused on its own, beside a commit that lands.
+        var duplicate = store.Durable.CommitAsync(new DurableCommit { Execution = Execution("new-0") with { Arn = "arn:other" } }, CancellationToken.None);
+        var fresh = store.Durable.CommitAsync(new DurableCommit { Execution = Execution("fresh") }, CancellationToken.None);
+        Assert.Equal(WriteStatus.AlreadyExists, await duplicate);
+        Assert.Equal(WriteStatus.Ok, await fresh);
     }
 }
