@@ -123,22 +123,14 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
     /// Runs <paramref name="work"/> in an immediate transaction; it commits only when the work says so,
     /// so a refused conditional write leaves nothing behind.
     /// </summary>
-    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken) =>
-        WriteAsync(work, fsync: true, cancellationToken);
-
-    /// <summary>
-    /// As above; without <paramref name="fsync"/> the commit reaches the WAL file (it survives the process being
-    /// killed) but is fsync'd only by the next fsync'd commit or checkpoint, so a power cut may lose it.
-    /// </summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, bool fsync,
-        CancellationToken cancellationToken)
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             await using var connection = new SqliteConnection(_connectionString);
             await connection.OpenAsync(cancellationToken);
-            await Execute(connection, null, fsync ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", cancellationToken);
+            await Execute(connection, null, "PRAGMA synchronous=FULL;", cancellationToken);
             RegisterFunctions(connection);
             await using var tx = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             var (result, commit) = await work(connection, tx);
@@ -278,6 +270,8 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
         {
             await _auditCommitter.CompleteAsync(TimeSpan.FromSeconds(10));
         }
+
+        CloseAuditWriter();
 
         CloseIdleReaders();
         SqliteConnection.ClearAllPools();
