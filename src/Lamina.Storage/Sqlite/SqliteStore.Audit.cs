@@ -85,9 +85,9 @@ internal sealed partial class SqliteStore : IAuditStore
     /// <summary>
     /// A batch of records of calls that changed nothing (reads, Invoke and other data events) is committed to the
     /// WAL without its own fsync: it is there before the answer and survives a killed server, and a power cut can
-    /// lose only such records written since the last fsync'd commit. An fsync per batch of reads bounded
-    /// GetFunction's throughput by the disk's fsync rate (docs/benchmarks.md has both); a batch with any record
-    /// of a change is fsync'd, as the change itself was.
+    /// lose only such records written since the last fsync'd commit. With an fsync per batch every read would
+    /// wait for the disk (0.5-0.8 ms at the median here, docs/audit.md); a batch with any record of a change is
+    /// fsync'd, as the change itself was.
     /// </summary>
     private static bool NeedsFsync(IReadOnlyList<IReadOnlyList<AuditEvent>> batch) =>
         batch.Any(events => events.Any(e => !e.ReadOnly && e.Category == AuditCategory.Management));
