@@ -158,7 +158,7 @@ internal static class DurableBenchmark
             SaveRaw(repo, results, markdown);
             if (settings.WriteDocs)
             {
-                DurableReport.UpdateDocs(repo.BenchmarksDoc, markdown);
+                ControlPlaneReport.UpdateDocs(repo.BenchmarksDoc, DurableReport.Heading, markdown);
                 Say($"Updated {Path.GetRelativePath(repo.Root, repo.BenchmarksDoc)}.");
             }
 

@@ -90,24 +90,6 @@ internal static class DurableReport
         return md.ToString();
     }
 
-    /// <summary>Replaces the section (up to the next level-2 heading) in the document, or appends it.</summary>
-    public static void UpdateDocs(string path, string section)
-    {
-        var doc = File.ReadAllText(path);
-        var start = doc.IndexOf(Heading + "\n", StringComparison.Ordinal);
-        if (start < 0)
-        {
-            doc = doc.TrimEnd('\n') + "\n\n" + section;
-        }
-        else
-        {
-            var next = doc.IndexOf("\n## ", start + Heading.Length, StringComparison.Ordinal);
-            doc = doc[..start] + section + (next < 0 ? "" : "\n" + doc[(next + 1)..]);
-        }
-
-        File.WriteAllText(path, doc.TrimEnd('\n') + "\n");
-    }
-
     private static LatencySummary? Summary(IReadOnlyList<WaitSample> waits, Func<WaitSample, double> select) =>
         waits.Count == 0 ? null : LatencySummary.FromMilliseconds([.. waits.Select(select)]);
 
