@@ -177,7 +177,7 @@ internal abstract class CgroupRoot
         {
             var name = Path.GetFileName(instance);
             var dash = name.IndexOf('-', StringComparison.Ordinal);
-            if (dash <= 0 || !Base36.TryDecode(name[..dash], out var pid) || Directory.Exists($"/proc/{pid}"))
+            if (dash <= 0 || !Base36.TryDecode(name[..dash], out var pid) || ServerProcesses.IsRunning(pid))
             {
                 continue;
             }

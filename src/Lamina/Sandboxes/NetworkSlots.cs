@@ -277,7 +277,7 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
             if (Base36.TryDecode(candidate, out var pid))
             {
                 any = true;
-                if (pid == Environment.ProcessId || IsUserProcess(pid))
+                if (pid == Environment.ProcessId || ServerProcesses.IsRunning(pid))
                 {
                     return false;
                 }
@@ -285,19 +285,6 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
         }
 
         return any;
-    }
-
-    /// <summary>A running process that is not a kernel thread (those have an empty command line and small pids that old names decode to).</summary>
-    private static bool IsUserProcess(long pid)
-    {
-        try
-        {
-            return File.ReadAllBytes($"/proc/{pid}/cmdline").Length > 0;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
     }
 
     public async ValueTask DisposeAsync()

@@ -88,7 +88,7 @@ internal sealed class WorkDirectory
                     continue;
                 }
 
-                if (!marked || !IsRunning(pid))
+                if (!marked || !ServerProcesses.IsRunning(pid))
                 {
                     UnmountUnder(dir);
                     Directory.Delete(dir, recursive: true);
@@ -113,19 +113,6 @@ internal sealed class WorkDirectory
                 using var umount = System.Diagnostics.Process.Start("umount", ["-l", mountPoint]);
                 umount?.WaitForExit(5000);
             }
-        }
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
         }
     }
 }
