@@ -306,8 +306,9 @@ internal static class DataPlaneReport
             .Append("alone, then the neighbours (environments of another function, each looping `while time.time() < end: pass`) are started, get ")
             .Append(Inv, $"{3} s to start, and the victim is measured again for as long while they burn; {s.Rounds} rounds.\n");
         md.Append("- Lamina limits each environment's CPU with a CFS quota proportional to memory (`cpu.max`, or `cpu.cfs_quota_us` on cgroup v1: ")
-            .Append("one CPU per 1,769 MB, so 128 MB gets 7.2 ms per 100 ms) and sets no CPU weight; the Lamina server runs outside those cgroups. ")
-            .Append("Everything shares one pinned CPU here, so neighbours with a whole vCPU of quota each can take most of it.\n\n");
+            .Append("one CPU per 1,769 MB, so 128 MB gets 7.2 ms per 100 ms) and a CPU weight in the same ratio (`cpu.weight` 100, or `cpu.shares` ")
+            .Append("1,024, per 1,769 MB; 128 MB gets 7 or 71); the Lamina server runs outside those cgroups. Everything shares one pinned CPU here, so ")
+            .Append("neighbours with a whole vCPU of quota and weight each compete with the victim as equals.\n\n");
     }
 
     private static string Triple(LatencySummary l) => string.Create(Inv, $"{l.P50:F2} / {l.P90:F2} / {l.P99:F2}");

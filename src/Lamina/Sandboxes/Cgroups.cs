@@ -6,13 +6,26 @@ namespace Lamina.Sandboxes;
 /// <param name="MemoryBytes">Hard memory limit (the function's MemorySize).</param>
 /// <param name="CpuQuotaMicros">CFS quota per <paramref name="CpuPeriodMicros"/>; AWS gives one vCPU per 1,769 MB.</param>
 /// <param name="MaxPids">Processes and threads (AWS: 1,024).</param>
-internal sealed record ResourceLimits(long MemoryBytes, long CpuQuotaMicros, long CpuPeriodMicros, int MaxPids)
+/// <param name="CpuWeight">
+/// cgroup v2 <c>cpu.weight</c> (1–10,000; 100 is a default task's): one default share per 1,769 MB, like the quota.
+/// </param>
+internal sealed record ResourceLimits(long MemoryBytes, long CpuQuotaMicros, long CpuPeriodMicros, int MaxPids, int CpuWeight)
 {
     public const int CpuPeriod = 100_000;
 
-    /// <summary>Lambda allots one vCPU per 1,769 MB of memory (128 MB ≈ 7.2% of a CPU, 10,240 MB ≈ 5.79 vCPUs).</summary>
+    private const int MbPerVcpu = 1769;
+
+    /// <summary>
+    /// Lambda allots one vCPU per 1,769 MB of memory (128 MB ≈ 7.2% of a CPU, 10,240 MB ≈ 5.79 vCPUs). The weight
+    /// follows the same ratio: the quota only caps a hog, while the weight decides who runs first when environments
+    /// share a CPU, so without it four 128 MB hogs compete with a 1,769 MB neighbour as equals (docs/benchmarks.md).
+    /// </summary>
     public static ResourceLimits ForMemory(int memoryMb) =>
-        new((long)memoryMb * 1024 * 1024, Math.Max(1000, (long)CpuPeriod * memoryMb / 1769), CpuPeriod, 1024);
+        new((long)memoryMb * 1024 * 1024, Math.Max(1000, (long)CpuPeriod * memoryMb / MbPerVcpu), CpuPeriod, 1024,
+            (int)Math.Clamp(Math.Round(100.0 * memoryMb / MbPerVcpu), 1, 10_000));
+
+    /// <summary>The same weight as cgroup v1 <c>cpu.shares</c> (1,024 is a default task's; at least 2).</summary>
+    public long CpuShares => Math.Max(2, CpuWeight * 1024L / 100);
 
     /// <summary>
     /// CPU during Init: two vCPUs whatever the memory size, as Lambda's init phase is observed to get;
@@ -266,6 +279,7 @@ internal sealed class CgroupV2 : CgroupRoot
 
         Write(Path.Combine(dir, "pids.max"), limits.MaxPids.ToString(CultureInfo.InvariantCulture));
         Write(Path.Combine(dir, "cpu.max"), $"{limits.CpuQuotaMicros} {limits.CpuPeriodMicros}");
+        Write(Path.Combine(dir, "cpu.weight"), limits.CpuWeight.ToString(CultureInfo.InvariantCulture));
         return new Group(dir);
     }
 
@@ -353,6 +367,7 @@ internal sealed class CgroupV1 : CgroupRoot
         Write(Path.Combine(dirs["pids"], "pids.max"), limits.MaxPids.ToString(CultureInfo.InvariantCulture));
         Write(Path.Combine(dirs["cpu"], "cpu.cfs_period_us"), limits.CpuPeriodMicros.ToString(CultureInfo.InvariantCulture));
         Write(Path.Combine(dirs["cpu"], "cpu.cfs_quota_us"), limits.CpuQuotaMicros.ToString(CultureInfo.InvariantCulture));
+        Write(Path.Combine(dirs["cpu"], "cpu.shares"), limits.CpuShares.ToString(CultureInfo.InvariantCulture));
         return new Group(dirs);
     }
 

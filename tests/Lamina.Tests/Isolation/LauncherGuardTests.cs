@@ -50,6 +50,29 @@ public sealed class LauncherGuardTests(LaminaFixture fixture) : IClassFixture<La
         Assert.Contains("unprivileged uid", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(128, 7)]
+    [InlineData(1769, 100)]
+    [InlineData(10240, 579)]
+    public async Task Cgroup_CpuWeight_ProportionalToMemory(int memoryMb, int weight)
+    {
+        var isolation = (Lamina.Sandboxes.Isolation)fixture.Server.Services.GetService(typeof(Lamina.Sandboxes.Isolation))!;
+        var cgroup = isolation.Cgroups!.Create($"weight-test-{memoryMb}", ResourceLimits.ForMemory(memoryMb));
+        try
+        {
+            // cgroup v2 keeps the weight in cpu.weight; v1 in cpu.shares, where 1,024 is a default task's weight.
+            var dirs = cgroup.ProcsFiles.Select(Path.GetDirectoryName).ToList();
+            var v2 = dirs.Select(d => Path.Combine(d!, "cpu.weight")).FirstOrDefault(File.Exists);
+            var v1 = dirs.Select(d => Path.Combine(d!, "cpu.shares")).FirstOrDefault(File.Exists);
+            var (file, expected) = v2 is not null ? (v2, weight) : (v1!, weight * 1024 / 100);
+            Assert.Equal(expected, int.Parse(File.ReadAllText(file).Trim(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            await cgroup.DestroyAsync();
+        }
+    }
+
     private sealed class FakeCgroup : ICgroup
     {
         public IReadOnlyList<string> ProcsFiles => [];
