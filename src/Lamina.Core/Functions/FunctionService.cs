@@ -31,6 +31,9 @@ internal sealed partial class FunctionService(
     /// </summary>
     private const int RaceRetries = 16;
 
+    /// <summary>ListFunctions items without environment, by the stored configuration they present (see <see cref="Present"/>).</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<FunctionConfiguration, FunctionConfiguration> _listed = [];
+
     private IFunctionStore Functions => store.Functions;
 
     /// <summary>Raised after a function (version null) or one of its versions is deleted: its environments must go.</summary>
@@ -75,23 +78,39 @@ internal sealed partial class FunctionService(
     /// <summary>The configuration with the given environment (a writer already holds its plaintext).</summary>
     private FunctionConfiguration Present(FunctionVersionRecord version, string? requestedQualifier, EnvironmentShape? environment, bool forList = false)
     {
-        var arn = Arns.Function(options.Region, version.AccountId, version.FunctionName, requestedQualifier);
-        // One copy per item either way: ListFunctions presents 50 configurations per page.
-        return forList
-            ? version.Config with
-            {
-                FunctionArn = arn,
-                Environment = environment,
-                State = null,
-                StateReason = null,
-                StateReasonCode = null,
-                LastUpdateStatus = null,
-                LastUpdateStatusReason = null,
-                LastUpdateStatusReasonCode = null,
-                RuntimeVersionConfig = null,
-            }
-            : version.Config with { FunctionArn = arn, Environment = environment };
+        if (!forList)
+        {
+            return version.Config with { FunctionArn = Arns.Function(options.Region, version.AccountId, version.FunctionName, requestedQualifier), Environment = environment };
+        }
+
+        if (environment is not null || requestedQualifier is not null)
+        {
+            return Listed(version, requestedQualifier, environment);
+        }
+
+        // A ListFunctions item without environment is the same for every caller: presented once per stored
+        // configuration (the store hands out one instance per row revision), and its JSON written once.
+        return _listed.GetValue(version.Config, _ =>
+        {
+            var item = Listed(version, null, null);
+            ListedConfigurationsConverter.MarkReusable(item);
+            return item;
+        });
     }
+
+    private FunctionConfiguration Listed(FunctionVersionRecord version, string? requestedQualifier, EnvironmentShape? environment) =>
+        version.Config with
+        {
+            FunctionArn = Arns.Function(options.Region, version.AccountId, version.FunctionName, requestedQualifier),
+            Environment = environment,
+            State = null,
+            StateReason = null,
+            StateReasonCode = null,
+            LastUpdateStatus = null,
+            LastUpdateStatusReason = null,
+            LastUpdateStatusReasonCode = null,
+            RuntimeVersionConfig = null,
+        };
 
     private static EnvironmentShape? Shown(Dictionary<string, string>? variables) => variables is null ? null : new EnvironmentShape { Variables = variables };
 

@@ -12,7 +12,8 @@ internal sealed partial class SqliteStore
         // An ordered aggregate (SQLite 3.44+) rather than an ordered sub-select, which ran a co-routine
         // per row: about a fifth of the CPU of reading a 50-function page from the store.
         "(SELECT group_concat(blob_id, ',' ORDER BY position) FROM function_version_layers l " +
-        " WHERE l.account_id = v.account_id AND l.function_name = v.function_name AND l.version_number = v.version_number)";
+        " WHERE l.account_id = v.account_id AND l.function_name = v.function_name AND l.version_number = v.version_number), " +
+        "v.revision_id";
 
     /// <summary>Shared by every store in the process: entries are keyed by content, so sharing them is safe.</summary>
     private static readonly ParsedConfigs Configs = new();
@@ -20,12 +21,14 @@ internal sealed partial class SqliteStore
     private static FunctionVersionRecord MapVersion(SqliteDataReader r)
     {
         var number = r.GetInt64(2);
+        var accountId = r.GetString(0);
+        var functionName = r.GetString(1);
         return new FunctionVersionRecord
         {
-            AccountId = r.GetString(0),
-            FunctionName = r.GetString(1),
+            AccountId = accountId,
+            FunctionName = functionName,
             Version = number == 0 ? FunctionVersions.Latest : number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Config = Configs.Parse(r.GetFieldValue<byte[]>(3)),
+            Config = Configs.Get(r, accountId, functionName, number, r.GetString(8), configOrdinal: 3),
             SealedEnvironment = r.IsDBNull(4) ? null : (byte[])r.GetValue(4),
             CodeBlobId = r.GetString(5),
             ContentHash = r.GetString(6),

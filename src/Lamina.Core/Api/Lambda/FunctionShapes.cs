@@ -230,6 +230,8 @@ internal sealed record GetFunctionResponse
 internal sealed record ListFunctionsResponse
 {
     public string? NextMarker { get; init; }
+
+    [System.Text.Json.Serialization.JsonConverter(typeof(ListedConfigurationsConverter))]
     public List<FunctionConfiguration>? Functions { get; init; }
 }
 

@@ -16,6 +16,7 @@ namespace Lamina.Core.Api.Lambda;
 [JsonSerializable(typeof(FunctionConfiguration))]
 [JsonSerializable(typeof(GetFunctionResponse))]
 [JsonSerializable(typeof(ListFunctionsResponse))]
+[JsonSerializable(typeof(List<FunctionConfiguration>))]
 [JsonSerializable(typeof(PublishVersionRequest))]
 [JsonSerializable(typeof(ListVersionsByFunctionResponse))]
 [JsonSerializable(typeof(AliasConfiguration))]
