@@ -26,6 +26,12 @@ internal sealed record InvokeCommand
 
     /// <summary>Given when the caller already chose one (async events keep theirs across retries).</summary>
     public string? RequestId { get; init; }
+
+    /// <summary>
+    /// <see cref="Target"/> already resolved by the caller (the Invoke API resolves it once to tell durable functions
+    /// apart), so the invoke does not read the same rows again; null resolves here.
+    /// </summary>
+    public (FunctionVersionRecord Version, AliasRecord? Alias)? Resolved { get; init; }
 }
 
 /// <summary>What the Invoke API answers.</summary>
@@ -60,7 +66,8 @@ internal sealed class Invoker(
     public async Task<Outcome<InvokeResponse>> InvokeAsync(InvokeCommand command, CancellationToken cancellationToken)
     {
         // (1)
-        var resolved = await functions.ResolveAsync(command.Target, cancellationToken);
+        Outcome<(FunctionVersionRecord Version, AliasRecord? Alias)> resolved =
+            command.Resolved is { } given ? given : await functions.ResolveAsync(command.Target, cancellationToken);
         if (!resolved.TryGetValue(out var found, out var error))
         {
             return error;
@@ -99,14 +106,13 @@ internal sealed class Invoker(
         }
 
         // (3)
-        var function = await store.Functions.GetFunctionAsync(command.Target.AccountId, command.Target.Name, cancellationToken);
-        if (function is null)
+        if (await store.Functions.GetConcurrencyAsync(command.Target.AccountId, command.Target.Name, cancellationToken) is not { } concurrency)
         {
             return LambdaErrors.FunctionNotFound(command.Target.Arn(options.Region));
         }
 
-        var unreserved = options.AccountConcurrencyLimit - await store.Functions.SumReservedConcurrencyAsync(function.AccountId, cancellationToken);
-        using var lease = ledger.TryAcquire(function.AccountId, function.Name, function.ReservedConcurrency, unreserved, out var reason);
+        var unreserved = options.AccountConcurrencyLimit - concurrency.AccountReserved;
+        using var lease = ledger.TryAcquire(command.Target.AccountId, command.Target.Name, concurrency.Reserved, unreserved, out var reason);
         if (lease is null)
         {
             return LambdaErrors.TooManyRequests(reason!);

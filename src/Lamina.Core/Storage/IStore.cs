@@ -128,6 +128,12 @@ internal interface IFunctionStore
 
     Task<int> SumReservedConcurrencyAsync(string accountId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// What an invoke needs to admit a call, in one read: the function's reserved concurrency and the sum reserved in its
+    /// account; null when the function does not exist.
+    /// </summary>
+    Task<(int? Reserved, int AccountReserved)?> GetConcurrencyAsync(string accountId, string name, CancellationToken cancellationToken);
+
     Task<AliasRecord?> GetAliasAsync(string accountId, string functionName, string alias, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<AliasRecord>> ListAliasesAsync(string accountId, string functionName, string? functionVersion, string? afterName, int limit, CancellationToken cancellationToken);

@@ -402,6 +402,13 @@ internal sealed partial class SqliteStore
         (int)(await ReadAsync("SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE account_id = $a", r => r.GetInt64(0),
             cancellationToken, ("$a", accountId)))[0];
 
+    public async Task<(int? Reserved, int AccountReserved)?> GetConcurrencyAsync(string accountId, string name, CancellationToken cancellationToken) =>
+        (await ReadAsync(
+            "SELECT reserved_concurrency, (SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE account_id = $a) " +
+            "FROM functions WHERE account_id = $a AND name = $n",
+            r => ((int?)(r.IsDBNull(0) ? null : r.GetInt32(0)), (int)r.GetInt64(1)), cancellationToken, ("$a", accountId), ("$n", name)))
+        .Select(row => ((int? Reserved, int AccountReserved)?)row).FirstOrDefault();
+
     public async Task<(long TotalCodeSize, long FunctionCount)> GetUsageAsync(string accountId, CancellationToken cancellationToken)
     {
         var row = (await ReadAsync(

@@ -7,6 +7,7 @@ using Lamina.Core.Audit;
 using Lamina.Core.Errors;
 using Lamina.Core.Functions;
 using Lamina.Core.Invoke;
+using Lamina.Core.Storage;
 using Lamina.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -77,7 +78,8 @@ internal static class InvokeApi
             return denied;
         }
 
-        if (await DurableInvokeAsync(call, parsed.Target, parsed.InvocationType) is { } durable)
+        var resolved = await call.Service<FunctionService>().ResolveAsync(parsed.Target, call.Aborted());
+        if (resolved.TryGetValue(out var found, out _) && await DurableInvokeAsync(call, parsed.Target, found.Version, parsed.InvocationType) is { } durable)
         {
             return durable;
         }
@@ -98,6 +100,7 @@ internal static class InvokeApi
         var outcome = await call.Service<Invoker>().InvokeAsync(new InvokeCommand
         {
             Target = parsed.Target,
+            Resolved = resolved.IsSuccess ? resolved.Value : null,
             Payload = call.Body,
             InvocationType = parsed.InvocationType,
             TailLog = parsed.Tail,
@@ -135,10 +138,9 @@ internal static class InvokeApi
     /// to close (at most 15 minutes) and answers with its result, or its error as a function error.
     /// Returns null for functions that are not durable.
     /// </summary>
-    private static async Task<ApiResult?> DurableInvokeAsync(ApiCall call, FunctionTarget target, string invocationType)
+    private static async Task<ApiResult?> DurableInvokeAsync(ApiCall call, FunctionTarget target, FunctionVersionRecord version, string invocationType)
     {
-        var resolved = await call.Service<FunctionService>().ResolveAsync(target, call.Aborted());
-        if (!resolved.TryGetValue(out var found, out _) || found.Version.Config.DurableConfig is null || invocationType == "DryRun")
+        if (version.Config.DurableConfig is null || invocationType == "DryRun")
         {
             return null;
         }
@@ -161,7 +163,7 @@ internal static class InvokeApi
         }
 
         var engine = call.Service<DurableEngine>();
-        var started = await engine.StartAsync(found.Version, call.Header("x-amz-durable-execution-name"), call.Body,
+        var started = await engine.StartAsync(version, call.Header("x-amz-durable-execution-name"), call.Body,
             call.Header("x-amzn-trace-id"), null, call.Aborted());
         if (!started.TryGetValue(out var start, out var error))
         {
@@ -170,7 +172,7 @@ internal static class InvokeApi
 
         var headers = call.Http.Response.Headers;
         headers["X-Amz-Durable-Execution-Arn"] = start.Execution.Arn;
-        headers["X-Amz-Executed-Version"] = found.Version.Version;
+        headers["X-Amz-Executed-Version"] = version.Version;
         if (invocationType == "Event")
         {
             return ApiResult.Empty(null, 202);
