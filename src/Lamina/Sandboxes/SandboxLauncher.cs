@@ -139,12 +139,12 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
             var started = SpawnerThread.Run(() => Process.Start(info));
             if (started is null)
             {
-                _ = gvisor.DeleteAsync(containerId);
+                gvisor.Release(containerId);
                 throw new InvalidOperationException("Could not start the sandbox launcher.");
             }
 
             started.StandardInput.Close();
-            return new SandboxProcess(started, onLine, () => gvisor.DeleteAsync(containerId));
+            return new SandboxProcess(started, onLine, () => gvisor.Release(containerId));
         }
 
         if (spec.HostUid is { } uid)

@@ -16,10 +16,10 @@ internal sealed partial class SandboxProcess : IAsyncDisposable
     private readonly Task _pump;
     private readonly int _fd;
     private volatile bool _waitingForData;
-    private Func<Task>? _afterExit;
+    private Action? _afterExit;
 
     /// <param name="afterExit">Host-side cleanup once every process is gone (the gVisor tier deletes runsc's container state).</param>
-    public SandboxProcess(Process process, Action<string> onLine, Func<Task>? afterExit = null)
+    public SandboxProcess(Process process, Action<string> onLine, Action? afterExit = null)
     {
         _process = process;
         _onLine = onLine;
@@ -188,7 +188,7 @@ internal sealed partial class SandboxProcess : IAsyncDisposable
 
         if (Interlocked.Exchange(ref _afterExit, null) is { } cleanup)
         {
-            await cleanup();
+            cleanup();
         }
 
         _process.Dispose();
