@@ -10,9 +10,12 @@ internal sealed record ResourceLimits(long MemoryBytes, long CpuQuotaMicros, lon
 {
     public const int CpuPeriod = 100_000;
 
+    /// <summary>Processes and threads of one environment, as Lambda allows.</summary>
+    public const int LambdaMaxPids = 1024;
+
     /// <summary>Lambda allots one vCPU per 1,769 MB of memory (128 MB ≈ 7.2% of a CPU, 10,240 MB ≈ 5.79 vCPUs).</summary>
     public static ResourceLimits ForMemory(int memoryMb) =>
-        new((long)memoryMb * 1024 * 1024, Math.Max(1000, (long)CpuPeriod * memoryMb / 1769), CpuPeriod, 1024);
+        new((long)memoryMb * 1024 * 1024, Math.Max(1000, (long)CpuPeriod * memoryMb / 1769), CpuPeriod, LambdaMaxPids);
 
     /// <summary>
     /// CPU during Init: two vCPUs whatever the memory size, as Lambda's init phase is observed to get;

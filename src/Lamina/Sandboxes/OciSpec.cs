@@ -69,12 +69,12 @@ internal static class OciSpec
                     ["permitted"] = new JsonArray(),
                     ["ambient"] = new JsonArray(),
                 },
-                ["rlimits"] = new JsonArray(new JsonObject
-                {
-                    ["type"] = "RLIMIT_NOFILE",
-                    ["hard"] = SandboxLauncher.MaxOpenFiles,
-                    ["soft"] = SandboxLauncher.MaxOpenFiles,
-                }),
+                ["rlimits"] = new JsonArray(
+                    Rlimit("RLIMIT_NOFILE", SandboxLauncher.MaxOpenFiles),
+                    // The environment's pids.max counts host threads, and the sentry runs the function's tasks on
+                    // far fewer: 2,000 Python threads started under a 1,024 limit. gVisor enforces RLIMIT_NPROC on its
+                    // own tasks (the 1,024th thread fails), which gives the function Lambda's limit again.
+                    Rlimit("RLIMIT_NPROC", ResourceLimits.LambdaMaxPids)),
             },
             ["root"] = new JsonObject { ["path"] = rootfs, ["readonly"] = true },
             ["hostname"] = "sandbox",
@@ -91,4 +91,6 @@ internal static class OciSpec
             },
         };
     }
+
+    private static JsonObject Rlimit(string type, int limit) => new() { ["type"] = type, ["hard"] = limit, ["soft"] = limit };
 }

@@ -8,7 +8,10 @@ internal sealed partial class SeccompFilter
     /// The same allowlist as an OCI seccomp profile, for the gVisor tier: runsc <c>--oci-seccomp</c> makes the
     /// sentry enforce it on the function's syscalls (the function then shows <c>Seccomp: 2</c>), beneath the
     /// filter runsc puts on the sentry itself. Same rules as <see cref="Compile"/>: default EPERM, clone without
-    /// namespace flags, clone3 ENOSYS, Docker's personalities, every socket family but AF_VSOCK.
+    /// namespace flags, Docker's personalities, every socket family but AF_VSOCK; except clone3, which this profile
+    /// allows: runsc 20221219 ignores a rule's <c>errnoRet</c> and answered the ENOSYS rule with EPERM, on which glibc
+    /// gives up instead of falling back to clone (Python could not start a thread). The sentry itself answers clone3
+    /// with ENOSYS, and namespaces made inside gVisor are the sentry's, not the host kernel's.
     /// </summary>
     public static JsonObject OciProfile()
     {
@@ -27,7 +30,7 @@ internal sealed partial class SeccompFilter
                 ["action"] = "SCMP_ACT_ALLOW",
                 ["args"] = new JsonArray(Condition(0, CloneNamespaceFlags, 0, "SCMP_CMP_MASKED_EQ")),
             },
-            new JsonObject { ["names"] = new JsonArray("clone3"), ["action"] = "SCMP_ACT_ERRNO", ["errnoRet"] = Enosys },
+            new JsonObject { ["names"] = new JsonArray("clone3"), ["action"] = "SCMP_ACT_ALLOW" },
             new JsonObject
             {
                 ["names"] = new JsonArray("socket"),
