@@ -16,8 +16,8 @@ namespace Lamina.Sandboxes;
 /// runsc runs with <c>--platform=ptrace</c> (these hosts' <c>/dev/kvm</c> is kvm-pvm, on which the KVM
 /// platform spins forever; reference/security.md section 1), <c>--network=host</c> inside the environment's
 /// own network namespace (so the Runtime API, nftables rules and egress setting work exactly as for
-/// bubblewrap, and a reset can start a new sandbox in the same namespace: netstack would move the veth's
-/// address into the sandbox), <c>--ignore-cgroups</c> (without it runsc moves its sandbox and gofer into a
+/// bubblewrap; runsc 20221219's own netstack refused to start there: "cannot run with network enabled in
+/// root network namespace"), <c>--ignore-cgroups</c> (without it runsc moves its sandbox and gofer into a
 /// new cgroup named after the container at the root of every hierarchy, out of the environment's limits) and
 /// <c>--oci-seccomp</c> (the sentry enforces Lamina's allowlist on the function).
 /// </remarks>
