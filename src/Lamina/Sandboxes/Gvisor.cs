@@ -209,8 +209,9 @@ internal sealed partial class Gvisor : IAsyncDisposable
         {
             Directory.Delete(Path.Combine(Bundles, containerId), recursive: true);
         }
-        catch (DirectoryNotFoundException)
+        catch (IOException)
         {
+            // Already gone, or the tmpfs with it: nothing of this container is left to remove.
         }
     }
 

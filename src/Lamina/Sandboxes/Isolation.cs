@@ -66,9 +66,16 @@ internal sealed class Isolation : IAsyncDisposable
     public static async Task<Isolation> PrepareAsync(IsolationOptions options, WorkDirectory work, int runtimeApiPort, ILogger logger)
     {
         var problems = new List<string>();
-        if (!File.Exists(SandboxLauncher.Bubblewrap))
+        var gvisorTier = options.Sandbox == SandboxTier.Gvisor;
+        if (gvisorTier && !File.Exists(options.RunscPath))
         {
-            // Nothing runs without bubblewrap, not even in development mode.
+            // Asked for the stronger tier: never fall back to the weaker one, not even in development mode.
+            throw new IsolationUnavailableException([Gvisor.Missing(options.RunscPath)]);
+        }
+
+        if (!gvisorTier && !File.Exists(SandboxLauncher.Bubblewrap))
+        {
+            // Nothing runs without the tier's sandbox, not even in development mode.
             throw new IsolationUnavailableException([$"{SandboxLauncher.Bubblewrap} is missing (apt-get install bubblewrap)."]);
         }
 
@@ -92,13 +99,6 @@ internal sealed class Isolation : IAsyncDisposable
         if (seccomp is null)
         {
             problems.Add(seccompProblem!);
-        }
-
-        var gvisorTier = options.Sandbox == SandboxTier.Gvisor;
-        if (gvisorTier && !File.Exists(options.RunscPath))
-        {
-            // Asked for the stronger tier: never fall back to the weaker one, not even in development mode.
-            throw new IsolationUnavailableException([Gvisor.Missing(options.RunscPath)]);
         }
 
         // setpriv is the bubblewrap tier's uid switch; runsc needs root and drops privileges itself.
