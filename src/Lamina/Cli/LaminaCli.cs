@@ -58,6 +58,12 @@ internal static partial class LaminaCli
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LAMINA_EGRESS") is { Length: > 0 } e ? e : "all",
         };
         egress.AcceptOnlyFromAmong("all", "none");
+        var sandbox = new Option<string>("--sandbox")
+        {
+            Description = "What runs functions: bubblewrap (default) or gvisor, gVisor's runsc on the ptrace platform (env LAMINA_SANDBOX; runsc from LAMINA_RUNSC, default /usr/bin/runsc)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LAMINA_SANDBOX") is { Length: > 0 } s ? s : "bubblewrap",
+        };
+        sandbox.AcceptOnlyFromAmong("bubblewrap", "gvisor");
         var insecure = new Option<bool>("--insecure-dev")
         {
             Description = "DEVELOPMENT ONLY: run functions even when the host cannot isolate them (no root, cgroups, namespaces)",
@@ -80,7 +86,7 @@ internal static partial class LaminaCli
         };
         var command = new Command("serve", "Start the Lamina server.")
         {
-            dataDir, listen, tlsCert, tlsKey, region, egress, insecure, timeScale, auditLogInterval, auditDigestInterval,
+            dataDir, listen, tlsCert, tlsKey, region, egress, sandbox, insecure, timeScale, auditLogInterval, auditDigestInterval,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -94,6 +100,8 @@ internal static partial class LaminaCli
                 Isolation = new Sandboxes.IsolationOptions
                 {
                     Egress = parse.GetValue(egress) != "none",
+                    Sandbox = parse.GetValue(sandbox) == "gvisor" ? Sandboxes.SandboxTier.Gvisor : Sandboxes.SandboxTier.Bubblewrap,
+                    RunscPath = Environment.GetEnvironmentVariable("LAMINA_RUNSC") is { Length: > 0 } runsc ? runsc : Sandboxes.Gvisor.DefaultRunsc,
                     InsecureDevelopmentMode = parse.GetValue(insecure),
                 },
                 Async = new Core.Async.AsyncOptions { TimeScale = Math.Max(1, parse.GetValue(timeScale)) },

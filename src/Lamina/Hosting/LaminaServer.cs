@@ -236,7 +236,21 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         return $"{uri.Scheme}://{host}:{uri.Port}";
     }
 
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+    /// <summary>
+    /// Waits for a stop request (SIGTERM, Ctrl+C, or <paramref name="cancellationToken"/>) and returns; <see cref="DisposeAsync"/>
+    /// does the stopping. Not <c>WebApplication.WaitForShutdownAsync</c>: it stops Kestrel first, and Kestrel waits up to its
+    /// 30 s shutdown timeout for the runtimes' long-polling <c>/next</c> requests, which end only when their environments do.
+    /// Past System.CommandLine's termination timeout the process then exited with every environment, /tmp volume and runsc
+    /// container still up (the next start swept them).
+    /// </summary>
+    public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
+    {
+        var lifetime = Services.GetRequiredService<IHostApplicationLifetime>();
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stopping = lifetime.ApplicationStopping.Register(() => stop.TrySetResult());
+        using var cancelled = cancellationToken.Register(() => stop.TrySetResult());
+        await stop.Task;
+    }
 
     /// <summary>Parses <c>--listen</c>: an http:// or https:// URL with an IP address or localhost and a port (0 picks a free one).</summary>
     private static Uri ParseListen(string url)

@@ -15,13 +15,16 @@ internal sealed record ResourceLimits(long MemoryBytes, long CpuQuotaMicros, lon
 
     private const int MbPerVcpu = 1769;
 
+    /// <summary>Processes and threads of one environment, as Lambda allows.</summary>
+    public const int LambdaMaxPids = 1024;
+
     /// <summary>
     /// Lambda allots one vCPU per 1,769 MB of memory (128 MB ≈ 7.2% of a CPU, 10,240 MB ≈ 5.79 vCPUs). The weight
     /// follows the same ratio: the quota only caps a hog, while the weight decides who runs first when environments
     /// share a CPU, so without it four 128 MB hogs compete with a 1,769 MB neighbour as equals (docs/benchmarks.md).
     /// </summary>
     public static ResourceLimits ForMemory(int memoryMb) =>
-        new((long)memoryMb * 1024 * 1024, Math.Max(1000, (long)CpuPeriod * memoryMb / MbPerVcpu), CpuPeriod, 1024,
+        new((long)memoryMb * 1024 * 1024, Math.Max(1000, (long)CpuPeriod * memoryMb / MbPerVcpu), CpuPeriod, LambdaMaxPids,
             (int)Math.Clamp(Math.Round(100.0 * memoryMb / MbPerVcpu), 1, 10_000));
 
     /// <summary>The same weight as cgroup v1 <c>cpu.shares</c> (1,024 is a default task's; at least 2).</summary>

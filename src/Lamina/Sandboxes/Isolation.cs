@@ -1,8 +1,24 @@
 namespace Lamina.Sandboxes;
 
+/// <summary>What runs an environment's processes (<c>--sandbox</c>).</summary>
+internal enum SandboxTier
+{
+    /// <summary>bubblewrap namespaces, seccomp, an unprivileged host uid: the host kernel serves every syscall.</summary>
+    Bubblewrap,
+
+    /// <summary>gVisor's runsc (ptrace platform): a user-space kernel serves the syscalls, the host sees only the sentry's.</summary>
+    Gvisor,
+}
+
 /// <summary>Server settings of the sandbox's protections.</summary>
 internal sealed record IsolationOptions
 {
+    /// <summary>The sandbox tier of every environment on this server (<c>--sandbox bubblewrap|gvisor</c>).</summary>
+    public SandboxTier Sandbox { get; init; } = SandboxTier.Bubblewrap;
+
+    /// <summary>The runsc binary of the gVisor tier (env <c>LAMINA_RUNSC</c>; Debian's package installs it here).</summary>
+    public string RunscPath { get; init; } = Gvisor.DefaultRunsc;
+
     /// <summary>
     /// Run without protections the host cannot provide (no root, no cgroups, no network namespaces...),
     /// with a loud warning. For development only: functions are then NOT isolated from each other or the host.
@@ -37,6 +53,9 @@ internal sealed class Isolation : IAsyncDisposable
 
     public TmpVolumes Tmp { get; private init; } = null!;
 
+    /// <summary>runsc and its state, when the server runs the gVisor tier.</summary>
+    public Gvisor? Gvisor { get; private init; }
+
     public bool SizedTmp { get; private init; }
 
     /// <summary>Which protections are missing (empty in strict mode).</summary>
@@ -47,9 +66,16 @@ internal sealed class Isolation : IAsyncDisposable
     public static async Task<Isolation> PrepareAsync(IsolationOptions options, WorkDirectory work, int runtimeApiPort, ILogger logger)
     {
         var problems = new List<string>();
-        if (!File.Exists(SandboxLauncher.Bubblewrap))
+        var gvisorTier = options.Sandbox == SandboxTier.Gvisor;
+        if (gvisorTier && !File.Exists(options.RunscPath))
         {
-            // Nothing runs without bubblewrap, not even in development mode.
+            // Asked for the stronger tier: never fall back to the weaker one, not even in development mode.
+            throw new IsolationUnavailableException([Gvisor.Missing(options.RunscPath)]);
+        }
+
+        if (!gvisorTier && !File.Exists(SandboxLauncher.Bubblewrap))
+        {
+            // Nothing runs without the tier's sandbox, not even in development mode.
             throw new IsolationUnavailableException([$"{SandboxLauncher.Bubblewrap} is missing (apt-get install bubblewrap)."]);
         }
 
@@ -75,7 +101,8 @@ internal sealed class Isolation : IAsyncDisposable
             problems.Add(seccompProblem!);
         }
 
-        if (!File.Exists("/usr/bin/setpriv"))
+        // setpriv is the bubblewrap tier's uid switch; runsc needs root and drops privileges itself.
+        if (!gvisorTier && !File.Exists("/usr/bin/setpriv"))
         {
             problems.Add("/usr/bin/setpriv is missing (apt-get install util-linux).");
         }
@@ -103,7 +130,19 @@ internal sealed class Isolation : IAsyncDisposable
             }
         }
 
-        if (problems.Count > 0 && !options.InsecureDevelopmentMode)
+        Gvisor? gvisor = null;
+        if (gvisorTier && (problems.Count == 0 || options.InsecureDevelopmentMode))
+        {
+            var (prepared, gvisorProblem) = await Gvisor.PrepareAsync(options.RunscPath, work, logger);
+            gvisor = prepared;
+            if (gvisorProblem is not null)
+            {
+                problems.Add(gvisorProblem);
+            }
+        }
+
+        // A gVisor tier that cannot start a sandbox is refused even in development mode: it was asked for by name.
+        if (problems.Count > 0 && (!options.InsecureDevelopmentMode || (gvisorTier && gvisor is null)))
         {
             if (network is not null)
             {
@@ -119,9 +158,10 @@ internal sealed class Isolation : IAsyncDisposable
             Cgroups = cgroups,
             Seccomp = seccomp,
             Network = network,
-            Uids = root && File.Exists("/usr/bin/setpriv") ? new UidPool() : null,
+            Uids = root && !gvisorTier && File.Exists("/usr/bin/setpriv") ? new UidPool() : null,
             Tmp = tmp,
             SizedTmp = sizedTmp,
+            Gvisor = gvisor,
             Missing = problems,
         };
     }
@@ -134,6 +174,10 @@ internal sealed class Isolation : IAsyncDisposable
         }
 
         await Tmp.DestroyReadyAsync();
+        if (Gvisor is not null)
+        {
+            await Gvisor.DisposeAsync();
+        }
     }
 }
 

@@ -40,8 +40,12 @@ internal sealed partial class SandboxEnvironment
         _expectedExtensions = CountExtensions(layers);
         var isolation = _host.Isolation;
         _uid = isolation.Uids?.Acquire();
+        // Under gVisor the function is uid 993 of the sentry and its /tmp is served by the gofer as is:
+        // owned by 993:990 it looks as it does through bubblewrap's user namespace.
+        var gvisor = isolation.Gvisor is not null;
+        var (tmpUid, tmpGid) = gvisor ? (SandboxLauncher.SandboxUid, SandboxLauncher.SandboxGid) : (_uid ?? 0, _uid ?? 0);
         _tmp = isolation.SizedTmp
-            ? await isolation.Tmp.AcquireAsync(_spec.Config.EphemeralStorage?.Size ?? 512, _uid ?? 0, _uid ?? 0, CancellationToken.None)
+            ? await isolation.Tmp.AcquireAsync(_spec.Config.EphemeralStorage?.Size ?? 512, tmpUid, tmpGid, rootOnlyPath: gvisor, CancellationToken.None)
             : isolation.Tmp.CreateUnsized(Id);
         _cgroup = _host.Cgroups?.Create(Id, ResourceLimits.ForMemory(_spec.MemoryMb));
         if (isolation.Network is { } network)

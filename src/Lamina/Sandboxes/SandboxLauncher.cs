@@ -2,8 +2,8 @@ using System.Diagnostics;
 
 namespace Lamina.Sandboxes;
 
-/// <summary>A bind mount from the host into the sandbox.</summary>
-internal readonly record struct Mount(string Host, string Sandbox, bool Writable = false, bool IsFile = false);
+/// <summary>A bind mount from the host into the sandbox; an optional one is skipped when the host lacks it.</summary>
+internal readonly record struct Mount(string Host, string Sandbox, bool Writable = false, bool IsFile = false, bool Optional = false);
 
 /// <summary>What to run in a sandbox and how.</summary>
 internal sealed record LaunchSpec
@@ -28,8 +28,9 @@ internal sealed record LaunchSpec
 }
 
 /// <summary>
-/// Starts sandboxes with bubblewrap: fresh user, pid, ipc, uts and cgroup namespaces, a read-only view
-/// of the host's /usr, the function's code, layers and runtime read-only, and its own /tmp.
+/// Starts sandboxes with bubblewrap (or, on a <c>--sandbox gvisor</c> server, with gVisor's runsc): fresh
+/// user, pid, ipc, uts and cgroup namespaces, a read-only view of the host's /usr, the function's code,
+/// layers and runtime read-only, and its own /tmp.
 /// </summary>
 /// <remarks>
 /// The process chain is <c>sh</c> (joins the environment's cgroups, sets RLIMIT_NOFILE, merges stderr into
@@ -37,12 +38,19 @@ internal sealed record LaunchSpec
 /// unprivileged uid with no capabilities and no_new_privs → <c>bwrap</c> (new user, pid, ipc, uts and cgroup
 /// namespaces, uid 993 inside, nested user namespaces disabled, seccomp filter by fd). Each step execs
 /// the next, so every process of the sandbox starts inside its cgroup: a pid written after start would
-/// leave already-forked children outside (reference/security.md sections 1 and 3).
+/// leave already-forked children outside (reference/security.md sections 1 and 3). The gVisor tier keeps
+/// <c>sh</c> and <c>nsenter</c> and ends in <c>runsc run</c> instead of <c>setpriv</c> and <c>bwrap</c>
+/// (<c>SandboxLauncher.Gvisor.cs</c>): runsc starts as root and confines itself.
 /// </remarks>
-internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
+internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isolation)
 {
     /// <summary>RLIMIT_NOFILE of a Lambda environment: 1,024 open files.</summary>
     public const int MaxOpenFiles = 1024;
+
+    /// <summary>AWS runs functions as sbx_user1051, uid 993, gid 990; both tiers show them so.</summary>
+    public const int SandboxUid = 993;
+
+    public const int SandboxGid = 990;
 
     // Spawns are serialized while a seccomp memfd is open: it is inherited by whatever starts meanwhile.
     private readonly Lock _spawnLock = new();
@@ -95,6 +103,7 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
     public SandboxProcess Start(LaunchSpec spec, Action<string> onLine)
     {
         EnsureProtected(spec);
+        var gvisor = isolation.Gvisor;
         var info = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true,
@@ -105,7 +114,10 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
         info.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
         var args = info.ArgumentList;
         args.Add("-c");
-        args.Add($"""n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; ulimit -n {MaxOpenFiles}; exec "$@" 2>&1""");
+        // Under gVisor the function's RLIMIT_NOFILE is set in the OCI spec: the sentry and gofer hold host
+        // descriptors for the function's files and their own, so 1,024 on them would cap the function below it.
+        var limitFiles = gvisor is null ? $"ulimit -n {MaxOpenFiles}; " : "";
+        args.Add($"""n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; {limitFiles}exec "$@" 2>&1""");
         args.Add("lamina-sandbox");
         var procs = spec.Cgroup?.ProcsFiles ?? [];
         args.Add(procs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -119,6 +131,20 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
             args.Add("/usr/bin/nsenter");
             args.Add($"--net={netns}");
             args.Add("--");
+        }
+
+        if (gvisor is not null)
+        {
+            var containerId = AddRunscArguments(args, spec, gvisor);
+            var started = SpawnerThread.Run(() => Process.Start(info));
+            if (started is null)
+            {
+                gvisor.Release(containerId);
+                throw new InvalidOperationException("Could not start the sandbox launcher.");
+            }
+
+            started.StandardInput.Close();
+            return new SandboxProcess(started, onLine, () => gvisor.Release(containerId));
         }
 
         if (spec.HostUid is { } uid)
@@ -158,6 +184,22 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
         return new SandboxProcess(process, onLine);
     }
 
+    /// <summary>What every sandbox sees of the host besides /proc and /dev, in mount order, for either tier.</summary>
+    private List<Mount> HostView(LaunchSpec spec)
+    {
+        var mounts = new List<Mount> { new("/usr", "/usr") };
+        foreach (var path in EtcFiles)
+        {
+            mounts.Add(new Mount(path, path, IsFile: File.Exists(path), Optional: true));
+        }
+
+        mounts.Add(new Mount(Path.Combine(work.Etc, "passwd"), "/etc/passwd", IsFile: true));
+        mounts.Add(new Mount(Path.Combine(work.Etc, "group"), "/etc/group", IsFile: true));
+        mounts.Add(new Mount(work.Support, "/var/lamina"));
+        mounts.AddRange(spec.Mounts);
+        return mounts;
+    }
+
     /// <summary>
     /// The last line of defence: with complete isolation available, no sandbox starts without its cgroup,
     /// network namespace, unprivileged uid and seccomp filter, whatever a caller forgot.
@@ -180,7 +222,9 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
             missing.Add("network namespace");
         }
 
-        if (spec.HostUid is null or 0)
+        // runsc starts as root and drops to its own user namespace, capabilities and seccomp filter; the
+        // function's uid is gVisor's, not the host's.
+        if (isolation.Gvisor is null && spec.HostUid is null or 0)
         {
             missing.Add("unprivileged uid");
         }
@@ -207,7 +251,8 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
         }
 
         // The network namespace is nsenter's (or the host's in development mode): bwrap keeps it.
-        Add("--unshare-user", "--uid", "993", "--gid", "990", "--disable-userns");
+        Add("--unshare-user", "--uid", SandboxUid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--gid", SandboxGid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--disable-userns");
         Add("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try");
         Add("--die-with-parent", "--new-session", "--hostname", "sandbox");
         if (seccompFd is { } fd)
@@ -221,20 +266,12 @@ internal sealed class SandboxLauncher(WorkDirectory work, Isolation isolation)
             Add("--setenv", name, value);
         }
 
-        Add("--ro-bind", "/usr", "/usr");
-        Add("--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin");
-        foreach (var path in EtcFiles)
+        foreach (var mount in HostView(spec))
         {
-            Add("--ro-bind-try", path, path);
+            Add(mount.Writable ? "--bind" : mount.Optional ? "--ro-bind-try" : "--ro-bind", mount.Host, mount.Sandbox);
         }
 
-        Add("--ro-bind", Path.Combine(work.Etc, "passwd"), "/etc/passwd");
-        Add("--ro-bind", Path.Combine(work.Etc, "group"), "/etc/group");
-        Add("--ro-bind", work.Support, "/var/lamina");
-        foreach (var mount in spec.Mounts)
-        {
-            Add(mount.Writable ? "--bind" : "--ro-bind", mount.Host, mount.Sandbox);
-        }
+        Add("--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin");
 
         Add("--proc", "/proc", "--dev", "/dev");
         Add("--chdir", "/var/task");

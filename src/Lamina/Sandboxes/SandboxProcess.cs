@@ -16,11 +16,14 @@ internal sealed partial class SandboxProcess : IAsyncDisposable
     private readonly Task _pump;
     private readonly int _fd;
     private volatile bool _waitingForData;
+    private Action? _afterExit;
 
-    public SandboxProcess(Process process, Action<string> onLine)
+    /// <param name="afterExit">Host-side cleanup once every process is gone (the gVisor tier deletes runsc's container state).</param>
+    public SandboxProcess(Process process, Action<string> onLine, Action? afterExit = null)
     {
         _process = process;
         _onLine = onLine;
+        _afterExit = afterExit;
         var stream = process.StandardOutput.BaseStream;
         _fd = stream switch
         {
@@ -181,6 +184,11 @@ internal sealed partial class SandboxProcess : IAsyncDisposable
         }
         catch (TimeoutException)
         {
+        }
+
+        if (Interlocked.Exchange(ref _afterExit, null) is { } cleanup)
+        {
+            cleanup();
         }
 
         _process.Dispose();

@@ -41,7 +41,12 @@ internal sealed partial class TmpVolumes(WorkDirectory work, ILogger logger)
         }
     }
 
-    public async Task<TmpVolume> AcquireAsync(int sizeMb, int uid, int gid, CancellationToken cancellationToken)
+    /// <param name="rootOnlyPath">
+    /// Close the volume's parent directory to everyone but root (gVisor tier): there only runsc's gofer, running
+    /// as root, opens the volume, and the files the function creates belong to host uid 993, which may be some
+    /// host account that must not reach them. bubblewrap's sandbox user needs the path open to traverse it.
+    /// </param>
+    public async Task<TmpVolume> AcquireAsync(int sizeMb, int uid, int gid, bool rootOnlyPath, CancellationToken cancellationToken)
     {
         TmpVolume? volume = null;
         if (sizeMb == DefaultSizeMb && _ready.TryDequeue(out var ready))
@@ -54,6 +59,11 @@ internal sealed partial class TmpVolumes(WorkDirectory work, ILogger logger)
         }
 
         volume ??= await CreateAsync(sizeMb, cancellationToken);
+        if (rootOnlyPath)
+        {
+            File.SetUnixFileMode(Path.GetDirectoryName(volume.Directory)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         // The file system's root becomes the sandbox user's /tmp (sticky, like any /tmp).
         Chown(volume.Directory, uid, gid);
         return volume;

@@ -4,7 +4,8 @@ namespace Lamina.Tests.Isolation;
 
 /// <summary>
 /// <c>lamina serve</c> refuses to run functions when the host cannot isolate them, and says what to fix;
-/// <c>--insecure-dev</c> starts anyway, loudly. Exercised by running the real binary as an unprivileged user.
+/// <c>--insecure-dev</c> starts anyway, loudly. Exercised by running the real binary as an unprivileged user;
+/// and, as root, <c>--sandbox gvisor</c> without a working runsc, which is refused whatever else the host offers.
 /// </summary>
 public sealed class FailClosedTests
 {
@@ -61,5 +62,43 @@ public sealed class FailClosedTests
         {
             TempDirs.Delete(dir);
         }
+    }
+
+    private static async Task<ProcessResult> ServeGvisorAsync(string runsc)
+    {
+        var dir = TempDirs.Create("lamina-failclosed-gvisor");
+        try
+        {
+            return await ProcessRunner.RunAsync("dotnet",
+                [LaminaDll, "serve", "--sandbox", "gvisor", "--data-dir", Path.Combine(dir, "data"), "--listen", "http://127.0.0.1:0"],
+                new Dictionary<string, string> { ["LAMINA_RUNSC"] = runsc, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" },
+                timeout: TimeSpan.FromSeconds(90));
+        }
+        finally
+        {
+            TempDirs.Delete(dir);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_GvisorWithoutRunsc_RefusesNamingThePackage()
+    {
+        var result = await ServeGvisorAsync("/nonexistent/runsc");
+
+        Assert.True(result.ExitCode == 3, result.ToString());
+        Assert.Contains("/nonexistent/runsc is missing: --sandbox gvisor needs gVisor's runsc (apt-get install runsc)", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Lamina is listening", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_GvisorWhenRunscCannotStartASandbox_Refuses()
+    {
+        // A runsc that exists but cannot start anything: the start-up probe sandbox fails.
+        var result = await ServeGvisorAsync("/bin/false");
+
+        Assert.True(result.ExitCode == 3, result.ToString());
+        Assert.Contains("could not start a sandbox with /bin/false", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("apt-get install runsc", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Lamina is listening", result.Stdout, StringComparison.Ordinal);
     }
 }
