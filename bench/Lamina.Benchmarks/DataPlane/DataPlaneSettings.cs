@@ -35,8 +35,11 @@ internal sealed record DataPlaneSettings
     /// <summary>How long each burst invocation sleeps; long enough that no environment is free before the last request arrives.</summary>
     public TimeSpan BurstSleep { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>Neighbour scenarios: COUNTxMEMORY, e.g. 4 environments of 128 MB spinning in <c>while True: pass</c>.</summary>
-    public IReadOnlyList<HogScenario> Hogs { get; init; } = [new(4, 128), new(2, 1769)];
+    /// <summary>
+    /// Neighbour scenarios: COUNTxMEMORY, e.g. 4 environments of 128 MB spinning in <c>while True: pass</c>. The first is the
+    /// issue's own case (one hog with a whole vCPU); the others crowd the one pinned CPU harder.
+    /// </summary>
+    public IReadOnlyList<HogScenario> Hogs { get; init; } = [new(1, 1769), new(4, 128), new(2, 1769)];
 
     public string ServerCpus { get; init; } = "1";
 
