@@ -15,21 +15,23 @@ internal sealed partial class SqliteStore
         " WHERE l.account_id = v.account_id AND l.function_name = v.function_name AND l.version_number = v.version_number), " +
         "v.revision_id";
 
-    /// <summary>Shared by every store in the process: entries are keyed by content, so sharing them is safe.</summary>
-    private static readonly ParsedConfigs Configs = new();
+    /// <summary>Shared by every store in the process: a key names one row revision, whose content never changes.</summary>
+    private static readonly VersionMemo Versions = new();
 
-    private static FunctionVersionRecord MapVersion(SqliteDataReader r)
+    private static FunctionVersionRecord MapVersion(SqliteDataReader r) =>
+        Versions.Get(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(8), r.IsDBNull(4) ? null : (byte[])r.GetValue(4), r, BuildVersion);
+
+    /// <summary>Everything but the sealed environment, which <see cref="VersionMemo"/> sets.</summary>
+    private static FunctionVersionRecord BuildVersion(SqliteDataReader r)
     {
         var number = r.GetInt64(2);
-        var accountId = r.GetString(0);
-        var functionName = r.GetString(1);
         return new FunctionVersionRecord
         {
-            AccountId = accountId,
-            FunctionName = functionName,
+            AccountId = r.GetString(0),
+            FunctionName = r.GetString(1),
             Version = number == 0 ? FunctionVersions.Latest : number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Config = Configs.Get(r, accountId, functionName, number, r.GetString(8), configOrdinal: 3),
-            SealedEnvironment = r.IsDBNull(4) ? null : (byte[])r.GetValue(4),
+            Config = JsonSerializer.Deserialize(r.GetFieldValue<byte[]>(3), LambdaJson.Default.FunctionConfiguration)
+                ?? throw new JsonException("A stored function configuration is the JSON literal null."),
             CodeBlobId = r.GetString(5),
             ContentHash = r.GetString(6),
             LayerBlobIds = r.IsDBNull(7) ? [] : r.GetString(7).Split(','),
