@@ -240,7 +240,27 @@ public sealed class DotnetRuntimeTests(LaminaFixture lamina, DotnetFunctions fun
         }
     }
 
-    private static async Task CreateAsync(AwsClient client, string name, string handler, byte[] zip, object? logging = null, int timeout = 30)
+    [Fact]
+    public async Task AwsCli_OutOfMemory_ReportedAsLambdaDoes_ThenRecovers()
+    {
+        using var client = lamina.Client();
+        await CreateAsync(client, "dn-cli-oom", Handlers + "Allocate", functions.ClassLibraryZip, memory: 256);
+        var cli = new AwsCli(lamina);
+
+        var killed = await cli.InvokeAsync("dn-cli-oom", new { name = "hungry", count = 1 }, tail: true);
+        Assert.Equal("Unhandled", killed.FunctionError);
+        Assert.True(killed.Json["errorType"]!.GetValue<string>() == "Runtime.OutOfMemory", killed.ToString());
+        Assert.Matches(@"^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: signal: killed$", killed.Json["errorMessage"]!.GetValue<string>());
+        Assert.Contains("Max Memory Used: 256 MB", killed.TailLog, StringComparison.Ordinal);
+
+        // The next invoke gets a fresh environment.
+        var again = await cli.InvokeAsync("dn-cli-oom", new { name = "again", count = 0 });
+        Assert.True(again.FunctionError is null, again.ToString());
+        Assert.Equal("""{"Message":"Hello, again!","Doubled":0}""", again.Payload);
+    }
+
+    private static async Task CreateAsync(AwsClient client, string name, string handler, byte[] zip, object? logging = null, int timeout = 30,
+        int memory = 1769)
     {
         var created = await client.PostAsync("/2015-03-31/functions", new
         {
@@ -250,7 +270,7 @@ public sealed class DotnetRuntimeTests(LaminaFixture lamina, DotnetFunctions fun
             Handler = handler,
             Code = new { ZipFile = Convert.ToBase64String(zip) },
             // CPU is proportional to memory; 1769 MB is one full vCPU, which .NET's JIT-heavy cold start needs.
-            MemorySize = 1769,
+            MemorySize = memory,
             Timeout = timeout,
             LoggingConfig = logging,
         });

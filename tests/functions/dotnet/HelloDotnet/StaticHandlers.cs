@@ -66,6 +66,33 @@ public static class StaticHandlers
         return Greet(input);
     }
 
+    /// <summary>
+    /// With a positive <c>Count</c>, fills native memory 16 MB at a time until the environment's memory limit kills the
+    /// process (native, so the GC's own heap limit cannot turn it into an OutOfMemoryException first); otherwise greets.
+    /// </summary>
+    public static Reply Allocate(Greeting input)
+    {
+        if (input.Count <= 0)
+        {
+            return Greet(input);
+        }
+
+        const int Block = 16 << 20;
+        var page = new byte[1 << 20];
+        Array.Fill(page, (byte)1);
+        var blocks = new List<IntPtr>();
+        while (true)
+        {
+            var block = System.Runtime.InteropServices.Marshal.AllocHGlobal(Block);
+            for (var offset = 0; offset < Block; offset += page.Length)
+            {
+                System.Runtime.InteropServices.Marshal.Copy(page, 0, block + offset, page.Length);
+            }
+
+            blocks.Add(block);
+        }
+    }
+
     /// <summary>This environment's id: a warm invoke reports the same one.</summary>
     private static readonly string EnvironmentId = Guid.NewGuid().ToString("N");
 
