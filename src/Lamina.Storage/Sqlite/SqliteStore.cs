@@ -7,7 +7,9 @@ namespace Lamina.Storage.Sqlite;
 
 /// <summary>
 /// The embedded store: one SQLite database in WAL mode with <c>synchronous=FULL</c>, so a commit is on
-/// disk before it is acknowledged (a power cut may not drop it; reference/security.md section 12).
+/// disk before it is acknowledged (a power cut may not drop it; reference/security.md section 12). Two kinds of
+/// write skip their own fsync because no acknowledged change rides on them: audit batches holding only records
+/// of calls that changed nothing, and function log lines (see <see cref="WriteAsync{T}"/>).
 /// Writes are serialized in-process and use <c>BEGIN IMMEDIATE</c>, so several processes sharing the
 /// file (admin verbs beside the server) also stay correct.
 /// </summary>
@@ -123,14 +125,21 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
     /// Runs <paramref name="work"/> in an immediate transaction; it commits only when the work says so,
     /// so a refused conditional write leaves nothing behind.
     /// </summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction. With <paramref name="fsync"/> false the commit reaches the WAL
+    /// without its own fsync (<c>synchronous=NORMAL</c>): it survives a killed server, and a power cut can lose it only until
+    /// the next fsync'd commit, which syncs the WAL up to its own frames.
+    /// </summary>
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<(T Result, bool Commit)>> work, CancellationToken cancellationToken,
+        bool fsync = true)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             await using var connection = new SqliteConnection(_connectionString);
             await connection.OpenAsync(cancellationToken);
-            await Execute(connection, null, "PRAGMA synchronous=FULL;", cancellationToken);
+            // Set on every open: the connection comes from the pool, where the previous writer may have left either.
+            await Execute(connection, null, fsync ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", cancellationToken);
             RegisterFunctions(connection);
             await using var tx = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             var (result, commit) = await work(connection, tx);
