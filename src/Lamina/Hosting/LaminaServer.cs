@@ -74,7 +74,7 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         Isolation isolation;
         try
         {
-            isolation = await Isolation.PrepareAsync(options.Isolation, work, runtimeApiPort, bootLogs.CreateLogger("Lamina.Isolation"));
+            isolation = await Isolation.PrepareAsync(options.Isolation, work, runtimeApiPort, time, bootLogs.CreateLogger("Lamina.Isolation"));
         }
         catch
         {

@@ -53,6 +53,9 @@ internal sealed class Isolation : IAsyncDisposable
 
     public TmpVolumes Tmp { get; private init; } = null!;
 
+    /// <summary>Environments starting now; housekeeping waits for a quiet moment (<see cref="LaunchActivity"/>).</summary>
+    public LaunchActivity Launches { get; private init; } = null!;
+
     /// <summary>runsc and its state, when the server runs the gVisor tier.</summary>
     public Gvisor? Gvisor { get; private init; }
 
@@ -63,8 +66,9 @@ internal sealed class Isolation : IAsyncDisposable
 
     public bool IsComplete => Missing.Count == 0;
 
-    public static async Task<Isolation> PrepareAsync(IsolationOptions options, WorkDirectory work, int runtimeApiPort, ILogger logger)
+    public static async Task<Isolation> PrepareAsync(IsolationOptions options, WorkDirectory work, int runtimeApiPort, TimeProvider time, ILogger logger)
     {
+        var launches = new LaunchActivity(time);
         var problems = new List<string>();
         var gvisorTier = options.Sandbox == SandboxTier.Gvisor;
         if (gvisorTier && !File.Exists(options.RunscPath))
@@ -110,7 +114,7 @@ internal sealed class Isolation : IAsyncDisposable
         NetworkSlots? network = null;
         if (root)
         {
-            var (slots, networkProblem) = await NetworkSlots.CreateAsync(runtimeApiPort, options.Egress, logger);
+            var (slots, networkProblem) = await NetworkSlots.CreateAsync(runtimeApiPort, options.Egress, launches, logger);
             network = slots;
             if (networkProblem is not null)
             {
@@ -118,7 +122,7 @@ internal sealed class Isolation : IAsyncDisposable
             }
         }
 
-        var tmp = new TmpVolumes(work, logger);
+        var tmp = new TmpVolumes(work, launches, logger);
         var sizedTmp = false;
         if (root)
         {
@@ -160,6 +164,7 @@ internal sealed class Isolation : IAsyncDisposable
             Network = network,
             Uids = root && !gvisorTier && File.Exists("/usr/bin/setpriv") ? new UidPool() : null,
             Tmp = tmp,
+            Launches = launches,
             SizedTmp = sizedTmp,
             Gvisor = gvisor,
             Missing = problems,

@@ -45,12 +45,15 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
     /// </summary>
     private static readonly SemaphoreSlim Creating = new(1, 1);
     private readonly ILogger _logger;
+    private readonly LaunchActivity _launches;
     private int _next;
+    private int _refilling;
 
-    private NetworkSlots(string tag, int subnet, ILogger logger)
+    private NetworkSlots(string tag, int subnet, LaunchActivity launches, ILogger logger)
     {
         _tag = tag;
         _subnet = subnet;
+        _launches = launches;
         _logger = logger;
     }
 
@@ -59,7 +62,7 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
     public string Describe => $"network namespaces on 10.{_subnet}.0.0/16";
 
     /// <summary>Sets up the firewall for this server, or returns null with the reason.</summary>
-    public static async Task<(NetworkSlots? Slots, string? Problem)> CreateAsync(int runtimeApiPort, bool egress, ILogger logger)
+    public static async Task<(NetworkSlots? Slots, string? Problem)> CreateAsync(int runtimeApiPort, bool egress, LaunchActivity launches, ILogger logger)
     {
         foreach (var tool in new[] { "/usr/sbin/ip", "/usr/sbin/nft", "/usr/bin/nsenter" })
         {
@@ -84,7 +87,7 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
             SubnetLock.Release();
         }
 
-        var slots = new NetworkSlots(tag, subnet, logger);
+        var slots = new NetworkSlots(tag, subnet, launches, logger);
         var rules = slots.Ruleset(runtimeApiPort, egress);
         var applied = await HostCommands.RunAsync("/usr/sbin/nft", ["-f", "-"], rules);
         if (applied.ExitCode != 0)
@@ -174,7 +177,7 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
     {
         if (_free.TryDequeue(out var slot))
         {
-            if (_free.Count < ReadySlots / 2)
+            if (_free.Count < ReadySlots / 2 && Interlocked.Exchange(ref _refilling, 1) == 0)
             {
                 _ = Task.Run(RefillAsync, CancellationToken.None);
             }
@@ -193,12 +196,17 @@ internal sealed partial class NetworkSlots : IAsyncDisposable
         {
             while (_free.Count < ReadySlots)
             {
+                await _launches.WhenQuietAsync();
                 _free.Enqueue(await CreateSlotAsync(CancellationToken.None));
             }
         }
         catch (InvalidOperationException ex)
         {
             Log.RefillFailed(_logger, ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _refilling, 0);
         }
     }
 

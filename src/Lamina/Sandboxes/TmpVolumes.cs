@@ -12,7 +12,7 @@ internal sealed record TmpVolume(string Directory, string? Image, int SizeMb);
 /// the image is deleted with the environment. Formatting and mounting take about 50 ms, so a few images
 /// of the default size are kept ready.
 /// </summary>
-internal sealed partial class TmpVolumes(WorkDirectory work, ILogger logger)
+internal sealed partial class TmpVolumes(WorkDirectory work, LaunchActivity launches, ILogger logger)
 {
     private const int DefaultSizeMb = 512;
     private const int ReadyDefault = 4;
@@ -75,6 +75,7 @@ internal sealed partial class TmpVolumes(WorkDirectory work, ILogger logger)
         {
             while (_ready.Count < ReadyDefault)
             {
+                await launches.WhenQuietAsync();
                 _ready.Enqueue(await CreateAsync(DefaultSizeMb, CancellationToken.None));
             }
         }
