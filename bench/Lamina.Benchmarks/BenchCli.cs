@@ -116,6 +116,7 @@ internal static class BenchCli
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent executions in the throughput phase", DefaultValueFactory = _ => defaults.Concurrency };
         var concurrentSteps = new Option<int>("--concurrent-steps") { Description = "Steps per execution in the throughput phase", DefaultValueFactory = _ => defaults.ConcurrentSteps };
         var waits = new Option<int>("--waits") { Description = "Executions in the timer phase", DefaultValueFactory = _ => defaults.Waits };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of sequential executions before the per-step rounds (JIT tiering)", DefaultValueFactory = _ => defaults.Warmup.TotalSeconds };
         var serverCpu = new Option<string>("--server-cpus") { Description = "taskset CPU list for Lamina and its functions ('' = no pinning)", DefaultValueFactory = _ => defaults.ServerCpus };
         var lamina = new Option<string?>("--lamina") { Description = "The lamina executable (default: artifacts/bin/Lamina/release/lamina)" };
         var targets = new Option<string>("--targets") { Description = "Comma-separated subset of lamina,local to measure", DefaultValueFactory = _ => "lamina,local" };
@@ -123,10 +124,11 @@ internal static class BenchCli
 
         var command = new Command("durable", "Durable functions: per-step checkpoint cost against a raw commit, throughput, timer lateness; Lamina beside the SDK's local runner.")
         {
-            steps, rounds, concurrency, concurrentSteps, waits, serverCpu, lamina, targets, docs,
+            steps, rounds, concurrency, concurrentSteps, waits, warmup, serverCpu, lamina, targets, docs,
         };
         command.SetAction(async (parse, cancellationToken) => await DurableBenchmark.RunAsync(new DurableSettings
         {
+            Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
             Steps = parse.GetValue(steps),
             Rounds = Math.Max(1, parse.GetValue(rounds)),
             Concurrency = parse.GetValue(concurrency),

@@ -9,6 +9,16 @@ internal sealed record DurableSettings
     /// <summary>Rounds of the per-step phase; each runs a 0-step and an N-step execution and N raw commits.</summary>
     public int Rounds { get; init; } = 7;
 
+    /// <summary>
+    /// MemorySize of the function. 1,769 MB is one full vCPU of CFS quota, as in the data-plane harness: at 256 MB
+    /// (0.14 vCPU) the function's own share of the CPU bounded a step (perf sched: the runtime ran in bursts at every
+    /// 100 ms quota period), which measured Lambda's CPU allowance, not the checkpoint path.
+    /// </summary>
+    public int MemoryMb { get; init; } = 1769;
+
+    /// <summary>Sequential executions before the per-step rounds, at least this long (and at least three).</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(40);
+
     /// <summary>Concurrent executions in the throughput phase.</summary>
     public int Concurrency { get; init; } = 64;
 

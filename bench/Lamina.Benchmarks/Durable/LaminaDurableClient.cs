@@ -29,7 +29,7 @@ internal sealed class LaminaDurableClient(Uri endpoint, AwsCredentials credentia
         return XDocument.Parse(created).Descendants().First(e => e.Name.LocalName == "Arn").Value;
     }
 
-    public async Task CreateFunctionAsync(string name, string role, string handler, byte[] zip, CancellationToken cancellationToken)
+    public async Task CreateFunctionAsync(string name, string role, string handler, byte[] zip, int memoryMb, CancellationToken cancellationToken)
     {
         var function = new JsonObject
         {
@@ -38,7 +38,7 @@ internal sealed class LaminaDurableClient(Uri endpoint, AwsCredentials credentia
             ["Role"] = role,
             ["Handler"] = handler,
             ["Timeout"] = 60,
-            ["MemorySize"] = 256,
+            ["MemorySize"] = memoryMb,
             ["Code"] = new JsonObject { ["ZipFile"] = Convert.ToBase64String(zip) },
             ["DurableConfig"] = new JsonObject { ["ExecutionTimeout"] = 600, ["RetentionPeriodInDays"] = 1 },
         };
