@@ -66,8 +66,11 @@ internal static class DurableReport
 
         md.Append("\nMethod:\n\n");
         md.Append(Inv, $"- One handler (`bench/durable/handlers.mjs`, official SDK, unmodified) runs both workloads: N sequential `context.step` calls with small results, ")
-            .Append("or one `context.wait` followed by a step that returns `Date.now()`. Lamina runs it as a nodejs20.x function (256 MB, the SDK zipped with it) ")
+            .Append(Inv, $"or one `context.wait` followed by a step that returns `Date.now()`. Lamina runs it as a nodejs20.x function ({s.MemoryMb} MB: ")
+            .Append("one vCPU of CFS quota at 1,769 MB, so the function's CPU allowance does not bound a step; the SDK zipped with it) ")
             .Append("invoked synchronously on `$LATEST`; the local runner is `LocalDurableTestRunner` with real timers (`skipTime: false`), in-process with its checkpoint server.\n");
+        md.Append(Inv, $"- Warm-up: sequential 100-step and 0-step executions for at least {s.Warmup.TotalSeconds:F0} s before the per-step rounds, ")
+            .Append("so the server's tiered JIT has optimized the checkpoint path (on one busy core that takes tens of seconds).\n");
         md.Append(Inv, $"- Per step: {s.Rounds} rounds, each a 0-step and a {s.Steps}-step execution timed end to end at the client; per step = ")
             .Append("(T(N) − T(0)) / N, so starting, invoking and closing an execution cancel out. The SDK sends each step's START and SUCCEED ")
             .Append("in one CheckpointDurableExecution call, so a step is one HTTP request from the function and one store commit in Lamina.\n");
