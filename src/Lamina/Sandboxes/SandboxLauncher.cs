@@ -164,9 +164,19 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
         lock (_spawnLock)
         {
             var seccompFd = isolation.Seccomp?.CreateDescriptor();
+            int? argsFd = null;
             try
             {
-                AddBubblewrapArguments(args, spec, seccompFd);
+                // bubblewrap reads its arguments from a memfd (--args): on its command line the environment's variables,
+                // role credentials and decrypted customer values among them, would be readable by every host user in
+                // /proc/PID/cmdline for as long as the environment lives (bwrap stays as the sandbox's parent).
+                var bwrapArgs = new System.Collections.ObjectModel.Collection<string>();
+                AddBubblewrapArguments(bwrapArgs, spec, seccompFd);
+                argsFd = InheritedMemfd.Create("lamina-bwrap-args", NulSeparated(bwrapArgs));
+                // Options only: bwrap takes the command itself from its real command line.
+                args.Add("--args");
+                args.Add(argsFd.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                AddSandboxCommand(args, spec);
                 // From the one thread that never exits: --die-with-parent follows the forking thread (SpawnerThread).
                 process = SpawnerThread.Run(() => Process.Start(info)) ?? throw new InvalidOperationException("Could not start the sandbox launcher.");
             }
@@ -176,12 +186,36 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
                 {
                     SeccompFilter.CloseDescriptor(fd);
                 }
+
+                if (argsFd is { } a)
+                {
+                    InheritedMemfd.Release(a);
+                }
             }
         }
 
         // The sandbox reads nothing from stdin: close it so a runtime that does sees EOF, not Lamina's stdin.
         process.StandardInput.Close();
         return new SandboxProcess(process, onLine);
+    }
+
+    /// <summary>Arguments as bubblewrap's <c>--args</c> reads them: each one NUL-terminated, UTF-8.</summary>
+    private static byte[] NulSeparated(IEnumerable<string> arguments)
+    {
+        using var buffer = new MemoryStream();
+        foreach (var argument in arguments)
+        {
+            if (argument.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException("A sandbox argument contains a NUL character.", nameof(arguments));
+            }
+
+            var bytes = System.Text.Encoding.UTF8.GetBytes(argument);
+            buffer.Write(bytes);
+            buffer.WriteByte(0);
+        }
+
+        return buffer.ToArray();
     }
 
     /// <summary>What every sandbox sees of the host besides /proc and /dev, in mount order, for either tier.</summary>
@@ -275,8 +309,13 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
 
         Add("--proc", "/proc", "--dev", "/dev");
         Add("--chdir", "/var/task");
-        Add("--");
-        Add("/var/lamina/init");
+    }
+
+    /// <summary>What bubblewrap runs, after its options: Lamina's init, then the runtime's command (no secrets).</summary>
+    private static void AddSandboxCommand(System.Collections.ObjectModel.Collection<string> args, LaunchSpec spec)
+    {
+        args.Add("--");
+        args.Add("/var/lamina/init");
         foreach (var part in spec.Command)
         {
             args.Add(part);

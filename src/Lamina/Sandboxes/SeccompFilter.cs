@@ -169,29 +169,10 @@ internal sealed partial class SeccompFilter
         }
     }
 
-    /// <summary>
-    /// A fresh memfd holding the program, positioned at its start, NOT close-on-exec so the launcher chain
-    /// inherits it. bwrap reads it to the end, so each launch needs its own; close it right after the
-    /// process starts.
-    /// </summary>
-    public int CreateDescriptor()
-    {
-        var fd = MemfdCreate("lamina-seccomp", 0);
-        if (fd < 0)
-        {
-            throw new IOException($"memfd_create failed: errno {Marshal.GetLastPInvokeError()}");
-        }
+    /// <summary>A fresh memfd holding the program for bubblewrap's <c>--seccomp</c> (<see cref="InheritedMemfd"/>).</summary>
+    public int CreateDescriptor() => InheritedMemfd.Create("lamina-seccomp", _program);
 
-        if (Write(fd, _program, _program.Length) != _program.Length || Lseek(fd, 0, 0) != 0)
-        {
-            _ = Close(fd);
-            throw new IOException("Could not write the seccomp program to its memfd.");
-        }
-
-        return fd;
-    }
-
-    public static void CloseDescriptor(int fd) => _ = Close(fd);
+    public static void CloseDescriptor(int fd) => InheritedMemfd.Release(fd);
 
     private enum ScmpCompare
     {
@@ -232,9 +213,6 @@ internal sealed partial class SeccompFilter
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     private static partial nint Read(int fd, [Out] byte[] buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    private static partial nint Write(int fd, [In] byte[] buffer, nint count);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

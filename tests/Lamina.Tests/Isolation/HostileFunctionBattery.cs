@@ -180,6 +180,54 @@ public abstract class HostileFunctionBattery(LaminaFixture fixture)
         Assert.Empty(found["found"]!.AsArray());
     }
 
+    /// <summary>
+    /// The environment's secrets (a customer variable, the role's session credentials) are on no host process's command
+    /// line while it runs: /proc/PID/cmdline is readable by every host user. bubblewrap gets its arguments from a memfd.
+    /// </summary>
+    [Fact]
+    public async Task Secrets_OnNoHostCommandLine()
+    {
+        var secret = "s3cr3t-" + Guid.NewGuid().ToString("N");
+        using var client = fixture.Client();
+        Assert.Equal(201, (await client.PostAsync("/2015-03-31/functions",
+            HostileRuntime.CreateRequest("hostile-cmdline", env: new Dictionary<string, string> { ["SECRET_VALUE"] = secret }))).Status);
+        var environ = (await AttackAsync(client, "hostile-cmdline", new { attack = "status" }))["environ"]!;
+        // The control: the function does have both values, so the scan below looks for strings that exist.
+        Assert.Equal(secret, environ["SECRET_VALUE"]!.GetValue<string>());
+        var secretKey = environ["AWS_SECRET_ACCESS_KEY"]!.GetValue<string>();
+        Assert.False(string.IsNullOrEmpty(secretKey));
+
+        var exposed = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _))
+            {
+                continue;
+            }
+
+            string commandLine;
+            try
+            {
+                commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+            }
+            catch (IOException)
+            {
+                continue; // exited meanwhile
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (commandLine.Contains(secret, StringComparison.Ordinal) || commandLine.Contains(secretKey, StringComparison.Ordinal))
+            {
+                exposed.Add($"{Path.GetFileName(dir)}: {commandLine[..Math.Min(120, commandLine.Length)]}");
+            }
+        }
+
+        Assert.Empty(exposed);
+    }
+
     [Fact]
     public async Task ForkBomb_StopsAtPidsLimit_PlatformHealthy()
     {

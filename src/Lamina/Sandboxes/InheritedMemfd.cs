@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+
+namespace Lamina.Sandboxes;
+
+/// <summary>
+/// Anonymous in-memory files handed to a launched process by descriptor number: the seccomp program and
+/// bubblewrap's arguments. Each is created NOT close-on-exec, so the launcher chain inherits it, positioned
+/// at its start; the reader consumes it to the end, so every launch gets its own, closed right after the
+/// process starts (and created under the launcher's lock, or an unrelated spawn would inherit it too).
+/// </summary>
+internal static partial class InheritedMemfd
+{
+    public static int Create(string name, byte[] content)
+    {
+        var fd = MemfdCreate(name, 0);
+        if (fd < 0)
+        {
+            throw new IOException($"memfd_create failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        if (Write(fd, content, content.Length) != content.Length || Lseek(fd, 0, 0) != 0)
+        {
+            _ = Close(fd);
+            throw new IOException($"Could not write {name} to its memfd.");
+        }
+
+        return fd;
+    }
+
+    public static void Release(int fd) => _ = Close(fd);
+
+    [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MemfdCreate(string name, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static partial long Lseek(int fd, long offset, int whence);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static partial nint Write(int fd, [In] byte[] buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}
