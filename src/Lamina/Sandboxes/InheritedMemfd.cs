@@ -30,10 +30,13 @@ internal static partial class InheritedMemfd
     public static void Release(int fd) => _ = Close(fd);
 
     [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int MemfdCreate(string name, uint flags);
+    internal static partial int MemfdCreate(string name, uint flags);
 
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
-    private static partial long Lseek(int fd, long offset, int whence);
+    internal static partial long Lseek(int fd, long offset, int whence);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    internal static partial nint Read(int fd, [Out] byte[] buffer, nint count);
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     private static partial nint Write(int fd, [In] byte[] buffer, nint count);

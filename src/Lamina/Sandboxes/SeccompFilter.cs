@@ -115,7 +115,7 @@ internal sealed partial class SeccompFilter
 
             Add(ctx, ActAllow, "socket", new ScmpArgCmp(0, ScmpCompare.NotEqual, AfVsock, 0));
 
-            var fd = MemfdCreate("lamina-seccomp-compile", 0);
+            var fd = InheritedMemfd.MemfdCreate("lamina-seccomp-compile", 0);
             if (fd < 0)
             {
                 problem = "memfd_create failed.";
@@ -130,10 +130,10 @@ internal sealed partial class SeccompFilter
                     return null;
                 }
 
-                var size = Lseek(fd, 0, 2);
-                Lseek(fd, 0, 0);
+                var size = InheritedMemfd.Lseek(fd, 0, 2);
+                InheritedMemfd.Lseek(fd, 0, 0);
                 var program = new byte[size];
-                var read = Read(fd, program, program.Length);
+                var read = InheritedMemfd.Read(fd, program, program.Length);
                 if (read != program.Length)
                 {
                     problem = "Could not read back the compiled seccomp program.";
@@ -144,7 +144,7 @@ internal sealed partial class SeccompFilter
             }
             finally
             {
-                _ = Close(fd);
+                InheritedMemfd.Release(fd);
             }
         }
         finally
@@ -204,16 +204,4 @@ internal sealed partial class SeccompFilter
 
     [LibraryImport("libseccomp.so.2", EntryPoint = "seccomp_export_bpf")]
     private static partial int SeccompExportBpf(IntPtr ctx, int fd);
-
-    [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int MemfdCreate(string name, uint flags);
-
-    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
-    private static partial long Lseek(int fd, long offset, int whence);
-
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static partial nint Read(int fd, [Out] byte[] buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }
