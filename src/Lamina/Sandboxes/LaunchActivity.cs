@@ -2,7 +2,7 @@ namespace Lamina.Sandboxes;
 
 /// <summary>
 /// How many environments are starting right now (from preparing the launch to the runtime's first
-/// <c>/next</c>), so that housekeeping can wait for a quiet moment instead of competing with a cold start
+/// <c>/next</c>, or for an on-demand environment to its first invocation's answer), so that housekeeping can wait for a quiet moment instead of competing with a cold start
 /// for the CPU: refilling the spare /tmp volume and network slot pools, and deleting a finished
 /// environment's /tmp.
 /// </summary>

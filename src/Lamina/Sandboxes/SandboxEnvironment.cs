@@ -114,7 +114,8 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
     private async Task<InvocationResult?> StartAndInitAsync(TimeSpan limit, string? requestId, bool invokePhase)
     {
         var time = _host.Time;
-        // Until the runtime's first /next, pool refills and other environments' teardown wait (LaunchActivity).
+        // Until the runtime's first /next (an on-demand environment: until its first answer, _untilFirstResponse), pool
+        // refills and other environments' teardown wait (LaunchActivity).
         using var starting = _host.Isolation.Launches.Begin();
         LaunchSpec launch;
         try

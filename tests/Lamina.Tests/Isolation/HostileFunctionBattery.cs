@@ -14,10 +14,10 @@ public abstract class HostileFunctionBattery(LaminaFixture fixture)
     /// <summary>Whether the server runs the gVisor tier, where two observations differ (see the tests that ask).</summary>
     protected virtual bool UnderGvisor => false;
 
-    private async Task<AwsClient> CreateAsync(string name, int memory = 1769)
+    private async Task<AwsClient> CreateAsync(string name, int memory = 1769, Dictionary<string, string>? env = null)
     {
         var client = fixture.Client();
-        var created = await client.PostAsync("/2015-03-31/functions", HostileRuntime.CreateRequest(name, memory));
+        var created = await client.PostAsync("/2015-03-31/functions", HostileRuntime.CreateRequest(name, memory, env: env));
         Assert.True(created.Status == 201, created.ToString());
         return client;
     }
@@ -171,9 +171,7 @@ public abstract class HostileFunctionBattery(LaminaFixture fixture)
     public async Task Neighbours_CannotSeeEachOthersTmpOrEnvironment()
     {
         var secret = "s3cr3t-" + Guid.NewGuid().ToString("N");
-        using var client = fixture.Client();
-        Assert.Equal(201, (await client.PostAsync("/2015-03-31/functions",
-            HostileRuntime.CreateRequest("hostile-owner", env: new Dictionary<string, string> { ["SECRET_VALUE"] = secret }))).Status);
+        using var client = await CreateAsync("hostile-owner", env: new Dictionary<string, string> { ["SECRET_VALUE"] = secret });
         await CreateAsync("hostile-snoop");
         await AttackAsync(client, "hostile-owner", new { attack = "write-secret", secret });
         var found = await AttackAsync(client, "hostile-snoop", new { attack = "find-secret", secret });
@@ -188,9 +186,7 @@ public abstract class HostileFunctionBattery(LaminaFixture fixture)
     public async Task Secrets_OnNoHostCommandLine()
     {
         var secret = "s3cr3t-" + Guid.NewGuid().ToString("N");
-        using var client = fixture.Client();
-        Assert.Equal(201, (await client.PostAsync("/2015-03-31/functions",
-            HostileRuntime.CreateRequest("hostile-cmdline", env: new Dictionary<string, string> { ["SECRET_VALUE"] = secret }))).Status);
+        using var client = await CreateAsync("hostile-cmdline", env: new Dictionary<string, string> { ["SECRET_VALUE"] = secret });
         var environ = (await AttackAsync(client, "hostile-cmdline", new { attack = "status" }))["environ"]!;
         // The control: the function does have both values, so the scan below looks for strings that exist.
         Assert.Equal(secret, environ["SECRET_VALUE"]!.GetValue<string>());
