@@ -123,6 +123,7 @@ internal sealed partial class FunctionService
             ReleaseOrphans(result);
             if (result.Ok)
             {
+                LatestUpdated?.Invoke(target.AccountId, target.Name, config.RevisionId!);
                 return request.Environment is not null
                     ? Present(updated, target.Qualifier, Shown(environment.Variables))
                     : await PresentAsync(caller, updated, target.Qualifier, cancellationToken);
@@ -238,6 +239,11 @@ internal sealed partial class FunctionService
             Func<long, FunctionVersionRecord>? publish = request.Publish == true ? n => PublishedFrom(updated, n, null, environment) : null;
             var result = await Functions.UpdateLatestAsync(updated, current.RevisionId, claim, publish, cancellationToken);
             ReleaseOrphans(result);
+            if (result.Ok)
+            {
+                LatestUpdated?.Invoke(target.AccountId, target.Name, config.RevisionId!);
+            }
+
             if (result.Ok && publish is not null)
             {
                 var published = await Functions.GetVersionAsync(target.AccountId, target.Name, result.Detail!, cancellationToken);

@@ -39,6 +39,12 @@ internal sealed partial class FunctionService(
     /// <summary>Raised after a function (version null) or one of its versions is deleted: its environments must go.</summary>
     public event Action<string, string, string?>? Deleted;
 
+    /// <summary>
+    /// Raised after $LATEST got a new revision (configuration or code): the older revision's idle environments can go now,
+    /// instead of on the new revision's first invoke, whose cold start would pay for their teardown.
+    /// </summary>
+    public event Action<string, string, string>? LatestUpdated;
+
     public string Region => options.Region;
 
     /// <summary>The sealing context of a function's environment variables in the pre-KMS format (still read).</summary>

@@ -48,6 +48,19 @@ internal sealed class EnvironmentManager(IEnvironmentFactory factory, IEnvironme
         }
     }
 
+    /// <summary>Retires a version's pools of every revision but <paramref name="current"/> (an updated $LATEST).</summary>
+    public void RetireOtherRevisions(string accountId, string functionName, string version, string current)
+    {
+        foreach (var (key, pool) in _pools)
+        {
+            if (key.AccountId == accountId && key.FunctionName == functionName && key.Version == version && key.Revision != current)
+            {
+                pool.Retire();
+                _pools.TryRemove(new KeyValuePair<VersionKey, EnvironmentPool>(key, pool));
+            }
+        }
+    }
+
     public IReadOnlyCollection<EnvironmentPool> Pools => [.. _pools.Values];
 
     /// <summary>Reclaims idle and expired environments everywhere; drops empty retired pools.</summary>

@@ -181,7 +181,9 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         RuntimeApi.Map(app, $"*:{runtimeApiPort}");
         app.Services.GetRequiredService<SandboxLauncher>().Prepare();
         var environments = app.Services.GetRequiredService<EnvironmentManager>();
-        app.Services.GetRequiredService<FunctionService>().Deleted += environments.RetireFunction;
+        var functions = app.Services.GetRequiredService<FunctionService>();
+        functions.Deleted += environments.RetireFunction;
+        functions.LatestUpdated += (account, name, revision) => environments.RetireOtherRevisions(account, name, FunctionVersions.Latest, revision);
 
         var server = new LaminaServer(app, data, options) { Tls = tls };
         await server.InitializeAsync(cancellationToken);

@@ -97,4 +97,26 @@ public sealed class EnvironmentFeatureTests(LaminaFixture fixture) : IClassFixtu
         lines = await FunctionLogs.LinesAsync(fixture, "ext-fn", l => l.Contains("EXT SHUTDOWN spindown"));
         Assert.Contains("EXT SHUTDOWN spindown", lines);
     }
+
+    [Fact]
+    public async Task UpdatedFunction_OldEnvironmentShutsDown_BeforeTheNextInvoke()
+    {
+        using var client = fixture.Client();
+        var layer = await client.PostAsync("/2018-10-31/layers/ext-update-layer/versions", new
+        {
+            Content = new { ZipFile = Convert.ToBase64String(TestExtension.LayerZip()) },
+        });
+        Assert.Equal(201, layer.Status);
+        await CreateAsync("ext-update-fn", layers: [layer.Json["LayerVersionArn"]!.GetValue<string>()]);
+        var invoke = await client.SendAsync(HttpMethod.Post, "/2015-03-31/functions/ext-update-fn/invocations", new { action = "echo" });
+        Assert.Equal(200, invoke.Status);
+        await FunctionLogs.LinesAsync(fixture, "ext-update-fn", l => l.Any(x => x.StartsWith("EXT INVOKE", StringComparison.Ordinal)));
+
+        // A new revision of $LATEST: its idle environment is shut down now, not when the new revision is first invoked.
+        var updated = await client.PutAsync("/2015-03-31/functions/ext-update-fn/configuration", new { Description = "revision two" });
+        Assert.Equal(200, updated.Status);
+        var lines = await FunctionLogs.LinesAsync(fixture, "ext-update-fn", l => l.Contains("EXT SHUTDOWN spindown"));
+        Assert.Contains("EXT SHUTDOWN spindown", lines);
+        Assert.Single(lines, l => l.StartsWith("EXT INVOKE ", StringComparison.Ordinal));
+    }
 }
