@@ -180,6 +180,7 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         InvokeApi.Map(app);
         RuntimeApi.Map(app, $"*:{runtimeApiPort}");
         app.Services.GetRequiredService<SandboxLauncher>().Prepare();
+        app.Services.GetRequiredService<SandboxLauncher>().StartRefill();
         var environments = app.Services.GetRequiredService<EnvironmentManager>();
         var functions = app.Services.GetRequiredService<FunctionService>();
         functions.Deleted += environments.RetireFunction;
@@ -302,6 +303,7 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         var work = Services.GetRequiredService<WorkDirectory>();
         // Environments first: their runtimes hold connections to the Runtime API listener.
         await Services.GetRequiredService<EnvironmentManager>().ShutdownAllAsync();
+        await Services.GetRequiredService<SandboxLauncher>().CloseParkedAsync();
         await Services.GetRequiredService<Isolation>().DisposeAsync();
         await Services.GetRequiredService<RuntimeLayouts>().DisposeAsync();
         await _app.StopAsync();

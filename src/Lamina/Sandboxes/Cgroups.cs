@@ -51,6 +51,9 @@ internal interface ICgroup
     /// <summary>Times the CPU quota throttled the group (evidence the CPU limit holds).</summary>
     long ThrottledPeriods();
 
+    /// <summary>Sets the memory, pids and CPU limits (a group parked ahead of demand gets them when an environment takes it).</summary>
+    void Apply(ResourceLimits limits);
+
     /// <summary>Sets the CPU quota per period; null lifts it (no limit).</summary>
     void SetCpuQuota(long? quotaMicros);
 
@@ -66,7 +69,8 @@ internal abstract class CgroupRoot
 {
     public abstract string Describe { get; }
 
-    public abstract ICgroup Create(string name, ResourceLimits limits);
+    /// <param name="limits">Null leaves the group unlimited until <see cref="ICgroup.Apply"/> (a launcher parked ahead of demand).</param>
+    public abstract ICgroup Create(string name, ResourceLimits? limits);
 
     /// <summary>Finds the controllers this host offers, or returns null with the reason.</summary>
     public static CgroupRoot? Detect(string instance, out string? problem)
@@ -312,20 +316,17 @@ internal sealed class CgroupV2 : CgroupRoot
         }
     }
 
-    public override ICgroup Create(string name, ResourceLimits limits)
+    public override ICgroup Create(string name, ResourceLimits? limits)
     {
         var dir = Path.Combine(_base, name);
         Directory.CreateDirectory(dir);
-        Write(Path.Combine(dir, "memory.max"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
-        if (File.Exists(Path.Combine(dir, "memory.swap.max")))
+        var group = new Group(dir);
+        if (limits is not null)
         {
-            Write(Path.Combine(dir, "memory.swap.max"), "0");
+            group.Apply(limits);
         }
 
-        Write(Path.Combine(dir, "pids.max"), limits.MaxPids.ToString(CultureInfo.InvariantCulture));
-        Write(Path.Combine(dir, "cpu.max"), $"{limits.CpuQuotaMicros} {limits.CpuPeriodMicros}");
-        Write(Path.Combine(dir, "cpu.weight"), limits.CpuWeight.ToString(CultureInfo.InvariantCulture));
-        return new Group(dir);
+        return group;
     }
 
     private sealed class Group(string dir) : ICgroup, IDisposable
@@ -336,6 +337,19 @@ internal sealed class CgroupV2 : CgroupRoot
         public void Dispose() => _peak.Dispose();
 
         public IReadOnlyList<string> ProcsFiles { get; } = [Path.Combine(dir, "cgroup.procs")];
+
+        public void Apply(ResourceLimits limits)
+        {
+            Write(Path.Combine(dir, "memory.max"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
+            if (File.Exists(Path.Combine(dir, "memory.swap.max")))
+            {
+                Write(Path.Combine(dir, "memory.swap.max"), "0");
+            }
+
+            Write(Path.Combine(dir, "pids.max"), limits.MaxPids.ToString(CultureInfo.InvariantCulture));
+            Write(Path.Combine(dir, "cpu.max"), $"{limits.CpuQuotaMicros} {limits.CpuPeriodMicros}");
+            Write(Path.Combine(dir, "cpu.weight"), limits.CpuWeight.ToString(CultureInfo.InvariantCulture));
+        }
 
         public long PeakMemoryBytes() => _peak.Read() is > 0 and var peak ? peak : ReadLong(Path.Combine(dir, "memory.current"));
 
@@ -397,7 +411,7 @@ internal sealed class CgroupV1 : CgroupRoot
         return new CgroupV1(bases);
     }
 
-    public override ICgroup Create(string name, ResourceLimits limits)
+    public override ICgroup Create(string name, ResourceLimits? limits)
     {
         var dirs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (controller, @base) in _bases)
@@ -407,19 +421,13 @@ internal sealed class CgroupV1 : CgroupRoot
             dirs[controller] = dir;
         }
 
-        var memory = dirs["memory"];
-        Write(Path.Combine(memory, "memory.limit_in_bytes"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
-        if (File.Exists(Path.Combine(memory, "memory.memsw.limit_in_bytes")))
+        var group = new Group(dirs);
+        if (limits is not null)
         {
-            // With swap accounting on, cap memory+swap too, or the limit leaks into swap.
-            Write(Path.Combine(memory, "memory.memsw.limit_in_bytes"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
+            group.Apply(limits);
         }
 
-        Write(Path.Combine(dirs["pids"], "pids.max"), limits.MaxPids.ToString(CultureInfo.InvariantCulture));
-        Write(Path.Combine(dirs["cpu"], "cpu.cfs_period_us"), limits.CpuPeriodMicros.ToString(CultureInfo.InvariantCulture));
-        Write(Path.Combine(dirs["cpu"], "cpu.cfs_quota_us"), limits.CpuQuotaMicros.ToString(CultureInfo.InvariantCulture));
-        Write(Path.Combine(dirs["cpu"], "cpu.shares"), limits.CpuShares.ToString(CultureInfo.InvariantCulture));
-        return new Group(dirs);
+        return group;
     }
 
     private sealed class Group(Dictionary<string, string> dirs) : ICgroup, IDisposable
@@ -430,6 +438,32 @@ internal sealed class CgroupV1 : CgroupRoot
         public void Dispose() => _peak.Dispose();
 
         public IReadOnlyList<string> ProcsFiles { get; } = dirs.Values.Select(d => Path.Combine(d, "cgroup.procs")).ToList();
+
+        public void Apply(ResourceLimits limits)
+        {
+            var memory = dirs["memory"];
+            var memsw = Path.Combine(memory, "memory.memsw.limit_in_bytes");
+            var withSwap = File.Exists(memsw);
+            if (withSwap)
+            {
+                // memory+swap may never be below memory: lift it first, so any earlier limit does not refuse the new one.
+                Write(memsw, "-1");
+            }
+
+            Write(Path.Combine(memory, "memory.limit_in_bytes"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
+            if (withSwap)
+            {
+                // With swap accounting on, cap memory+swap too, or the limit leaks into swap.
+                Write(memsw, limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
+            }
+
+            // The peak so far was the parked launcher's shell: Max Memory Used starts from the environment's own.
+            WriteIfPresent(Path.Combine(memory, "memory.max_usage_in_bytes"), "0");
+            Write(Path.Combine(dirs["pids"], "pids.max"), limits.MaxPids.ToString(CultureInfo.InvariantCulture));
+            Write(Path.Combine(dirs["cpu"], "cpu.cfs_period_us"), limits.CpuPeriodMicros.ToString(CultureInfo.InvariantCulture));
+            Write(Path.Combine(dirs["cpu"], "cpu.cfs_quota_us"), limits.CpuQuotaMicros.ToString(CultureInfo.InvariantCulture));
+            Write(Path.Combine(dirs["cpu"], "cpu.shares"), limits.CpuShares.ToString(CultureInfo.InvariantCulture));
+        }
 
         public long PeakMemoryBytes() => _peak.Read();
 

@@ -29,6 +29,35 @@ internal static partial class InheritedMemfd
 
     public static void Release(int fd) => _ = Close(fd);
 
+    /// <summary>Marks the server's own descriptor close-on-exec, once the launcher has inherited its copy: later spawns must not.</summary>
+    public static void KeepFromLaterSpawns(int fd)
+    {
+        if (Fcntl(fd, FSetFd, FdCloexec) != 0)
+        {
+            throw new IOException($"fcntl(F_SETFD) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>
+    /// Fills a memfd created empty, at offset 0 with pwrite: the launcher shares the file's offset, which stays at 0 for its read.
+    /// </summary>
+    public static void Fill(int fd, byte[] content)
+    {
+        if (PWrite(fd, content, content.Length, 0) != content.Length)
+        {
+            throw new IOException($"Could not fill a launcher's memfd: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    private const int FSetFd = 2;
+    private const int FdCloexec = 1;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
+    private static partial nint PWrite(int fd, [In] byte[] buffer, nint count, long offset);
+
     [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int MemfdCreate(string name, uint flags);
 

@@ -47,7 +47,18 @@ internal sealed partial class SandboxEnvironment
         _tmp = isolation.SizedTmp
             ? await isolation.Tmp.AcquireAsync(_spec.Config.EphemeralStorage?.Size ?? 512, tmpUid, tmpGid, rootOnlyPath: gvisor, CancellationToken.None)
             : isolation.Tmp.CreateUnsized(Id);
-        _cgroup = _host.Cgroups?.Create(Id, ResourceLimits.ForMemory(_spec.MemoryMb));
+        var limits = ResourceLimits.ForMemory(_spec.MemoryMb);
+        if (gvisor)
+        {
+            _cgroup = _host.Cgroups?.Create(Id, limits);
+        }
+        else
+        {
+            // The launcher already sits in a fresh cgroup (SandboxLauncher.TakeParked), which becomes this environment's.
+            _parked = _host.Launcher.TakeParked(limits);
+            _cgroup = _parked.Cgroup;
+        }
+
         if (isolation.Network is { } network)
         {
             _slot = await network.AcquireAsync(CancellationToken.None);

@@ -44,6 +44,7 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
     private int? _uid;
     private IPAddress? _address;
     private ICgroup? _cgroup;
+    private ParkedLauncher? _parked;
     private SandboxProcess? _process;
     private LaunchSpec? _launch;
     private Phase _phase = Phase.Created;
@@ -124,6 +125,7 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
         }
         catch (EnvironmentSetupException ex)
         {
+            await AbandonParkedAsync();
             lock (_lock)
             {
                 _usable = false;
@@ -149,7 +151,7 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
         var started = time.GetTimestamp();
         var layout = _host.Layouts.For(_spec.Config.Runtime!);
         WritePlatformLine(null, $"INIT_START Runtime Version: {layout.VersionLabel}\tRuntime Version ARN: {_spec.Config.RuntimeVersionConfig?.RuntimeVersionArn}");
-        var process = _host.Launcher.Start(launch, OnLine);
+        var process = _host.Launcher.Start(launch, OnLine, Interlocked.Exchange(ref _parked, null));
         lock (_lock)
         {
             _process = process;
@@ -389,6 +391,15 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
     }
 
     /// <summary>Kills every process of the sandbox (a reset keeps /tmp and the registration).</summary>
+    /// <summary>A launcher taken for a start that never came (setup failed, or shutdown first): it exits without running anything.</summary>
+    private async Task AbandonParkedAsync()
+    {
+        if (Interlocked.Exchange(ref _parked, null) is { } parked)
+        {
+            await parked.AbandonAsync();
+        }
+    }
+
     private async Task StopProcessAsync()
     {
         SandboxProcess? process;
@@ -428,6 +439,7 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
         Interlocked.Exchange(ref _untilFirstResponse, null)?.Dispose();
         try
         {
+            await AbandonParkedAsync();
             await SendShutdownToExtensionsAsync(reason);
             await StopProcessAsync();
             if (_cgroup is not null)

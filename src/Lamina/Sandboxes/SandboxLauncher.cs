@@ -42,7 +42,7 @@ internal sealed record LaunchSpec
 /// <c>sh</c> and <c>nsenter</c> and ends in <c>runsc run</c> instead of <c>setpriv</c> and <c>bwrap</c>
 /// (<c>SandboxLauncher.Gvisor.cs</c>): runsc starts as root and confines itself.
 /// </remarks>
-internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isolation)
+internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isolation, ILogger<SandboxLauncher> logger)
 {
     /// <summary>RLIMIT_NOFILE of a Lambda environment: 1,024 open files.</summary>
     public const int MaxOpenFiles = 1024;
@@ -100,10 +100,73 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
         }
     }
 
-    public SandboxProcess Start(LaunchSpec spec, Action<string> onLine)
+    /// <param name="parked">
+    /// A launcher parked in the environment's cgroup (<see cref="TakeParked"/>); null parks one now (a restart after a
+    /// crash or timeout, in the cgroup the environment keeps).
+    /// </param>
+    public SandboxProcess Start(LaunchSpec spec, Action<string> onLine, ParkedLauncher? parked = null)
     {
-        EnsureProtected(spec);
-        var gvisor = isolation.Gvisor;
+        if (isolation.Gvisor is { } gvisor)
+        {
+            EnsureProtected(spec);
+            return StartGvisor(spec, onLine, gvisor);
+        }
+
+        parked ??= Park(spec.Cgroup);
+        try
+        {
+            EnsureProtected(spec);
+            if (!ReferenceEquals(parked.Cgroup, spec.Cgroup))
+            {
+                throw new InvalidOperationException($"Sandbox {spec.Id}: the parked launcher is not in the environment's cgroup.");
+            }
+
+            // bubblewrap reads its options from a memfd (--args): on its command line the environment's variables, role
+            // credentials and decrypted customer values among them, would be readable by every host user in
+            // /proc/PID/cmdline for as long as the environment lives (bwrap stays as the sandbox's parent).
+            var bwrapArgs = new System.Collections.ObjectModel.Collection<string>();
+            AddBubblewrapArguments(bwrapArgs, spec, parked.SeccompFdNumber);
+            parked.FillArguments(NulSeparated(bwrapArgs));
+
+            var command = new System.Collections.ObjectModel.Collection<string>();
+            if (spec.NetworkNamespace is { } netns)
+            {
+                command.Add("/usr/bin/nsenter");
+                command.Add($"--net={netns}");
+                command.Add("--");
+            }
+
+            if (spec.HostUid is { } uid)
+            {
+                command.Add("/usr/bin/setpriv");
+                command.Add($"--reuid={uid}");
+                command.Add($"--regid={uid}");
+                command.Add("--clear-groups");
+                command.Add("--inh-caps=-all");
+                command.Add("--bounding-set=-all");
+                command.Add("--no-new-privs");
+                command.Add("--");
+            }
+
+            command.Add(Bubblewrap);
+            // Options only: bwrap takes the command itself from its real command line.
+            command.Add("--args");
+            command.Add(parked.ArgsFdNumber.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            AddSandboxCommand(command, spec);
+            SendCommand(parked, command);
+        }
+        catch
+        {
+            _ = parked.AbandonAsync();
+            throw;
+        }
+
+        return new SandboxProcess(parked.Process, onLine);
+    }
+
+    /// <summary>The gVisor tier: <c>sh</c> joins the cgroup, <c>nsenter</c> the network namespace, then <c>runsc run</c>.</summary>
+    private SandboxProcess StartGvisor(LaunchSpec spec, Action<string> onLine, Gvisor gvisor)
+    {
         var info = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true,
@@ -114,10 +177,9 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
         info.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
         var args = info.ArgumentList;
         args.Add("-c");
-        // Under gVisor the function's RLIMIT_NOFILE is set in the OCI spec: the sentry and gofer hold host
-        // descriptors for the function's files and their own, so 1,024 on them would cap the function below it.
-        var limitFiles = gvisor is null ? $"ulimit -n {MaxOpenFiles}; " : "";
-        args.Add($"""n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; {limitFiles}exec "$@" 2>&1""");
+        // The function's RLIMIT_NOFILE is set in the OCI spec: the sentry and gofer hold host descriptors for the
+        // function's files and their own, so 1,024 on them would cap the function below it.
+        args.Add("""n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; exec "$@" 2>&1""");
         args.Add("lamina-sandbox");
         var procs = spec.Cgroup?.ProcsFiles ?? [];
         args.Add(procs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -133,70 +195,16 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
             args.Add("--");
         }
 
-        if (gvisor is not null)
+        var containerId = AddRunscArguments(args, spec, gvisor);
+        var started = SpawnerThread.Run(() => Process.Start(info));
+        if (started is null)
         {
-            var containerId = AddRunscArguments(args, spec, gvisor);
-            var started = SpawnerThread.Run(() => Process.Start(info));
-            if (started is null)
-            {
-                gvisor.Release(containerId);
-                throw new InvalidOperationException("Could not start the sandbox launcher.");
-            }
-
-            started.StandardInput.Close();
-            return new SandboxProcess(started, onLine, () => gvisor.Release(containerId));
+            gvisor.Release(containerId);
+            throw new InvalidOperationException("Could not start the sandbox launcher.");
         }
 
-        if (spec.HostUid is { } uid)
-        {
-            args.Add("/usr/bin/setpriv");
-            args.Add($"--reuid={uid}");
-            args.Add($"--regid={uid}");
-            args.Add("--clear-groups");
-            args.Add("--inh-caps=-all");
-            args.Add("--bounding-set=-all");
-            args.Add("--no-new-privs");
-            args.Add("--");
-        }
-
-        args.Add(Bubblewrap);
-        Process process;
-        lock (_spawnLock)
-        {
-            var seccompFd = isolation.Seccomp?.CreateDescriptor();
-            int? argsFd = null;
-            try
-            {
-                // bubblewrap reads its arguments from a memfd (--args): on its command line the environment's variables,
-                // role credentials and decrypted customer values among them, would be readable by every host user in
-                // /proc/PID/cmdline for as long as the environment lives (bwrap stays as the sandbox's parent).
-                var bwrapArgs = new System.Collections.ObjectModel.Collection<string>();
-                AddBubblewrapArguments(bwrapArgs, spec, seccompFd);
-                argsFd = InheritedMemfd.Create("lamina-bwrap-args", NulSeparated(bwrapArgs));
-                // Options only: bwrap takes the command itself from its real command line.
-                args.Add("--args");
-                args.Add(argsFd.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                AddSandboxCommand(args, spec);
-                // From the one thread that never exits: --die-with-parent follows the forking thread (SpawnerThread).
-                process = SpawnerThread.Run(() => Process.Start(info)) ?? throw new InvalidOperationException("Could not start the sandbox launcher.");
-            }
-            finally
-            {
-                if (seccompFd is { } fd)
-                {
-                    SeccompFilter.CloseDescriptor(fd);
-                }
-
-                if (argsFd is { } a)
-                {
-                    InheritedMemfd.Release(a);
-                }
-            }
-        }
-
-        // The sandbox reads nothing from stdin: close it so a runtime that does sees EOF, not Lamina's stdin.
-        process.StandardInput.Close();
-        return new SandboxProcess(process, onLine);
+        started.StandardInput.Close();
+        return new SandboxProcess(started, onLine, () => gvisor.Release(containerId));
     }
 
     /// <summary>Arguments as bubblewrap's <c>--args</c> reads them: each one NUL-terminated, UTF-8.</summary>

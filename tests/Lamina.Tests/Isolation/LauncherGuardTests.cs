@@ -73,6 +73,59 @@ public sealed class LauncherGuardTests(LaminaFixture fixture) : IClassFixture<La
         }
     }
 
+    [Fact]
+    public async Task ParkedLauncher_WaitsInItsCgroup_AndRunsNothingWithoutACompleteCommand()
+    {
+        var isolation = (Lamina.Sandboxes.Isolation)fixture.Server.Services.GetService(typeof(Lamina.Sandboxes.Isolation))!;
+        var cgroup = isolation.Cgroups!.Create("park-test", null);
+        try
+        {
+            var parked = Launcher.Park(cgroup);
+            var pid = parked.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Joined every hierarchy before any command arrived (the first join waits for an RCU grace period).
+            for (var i = 0; i < 100 && !cgroup.ProcsFiles.All(f => File.ReadAllLines(f).Contains(pid)); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.All(cgroup.ProcsFiles, f => Assert.Contains(pid, File.ReadAllLines(f)));
+
+            // A command cut off before its end-of-command line (as when the server dies mid-send) is never run.
+            var stdin = parked.Process.StandardInput.BaseStream;
+            stdin.Write("/bin/echo\nran\n"u8);
+            stdin.Flush();
+            var output = parked.Process.StandardOutput.ReadToEndAsync();
+            parked.Process.StandardInput.Close();
+            await parked.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(125, parked.Process.ExitCode);
+            Assert.Equal("", await output);
+            await parked.AbandonAsync();
+        }
+        finally
+        {
+            await cgroup.DestroyAsync();
+        }
+    }
+
+    [Fact]
+    public async Task TakeParked_GivesTheEnvironmentsLimits()
+    {
+        var parked = Launcher.TakeParked(ResourceLimits.ForMemory(256));
+        var cgroup = parked.Cgroup!;
+        try
+        {
+            var dirs = cgroup.ProcsFiles.Select(Path.GetDirectoryName).ToList();
+            var memory = dirs.Select(d => Path.Combine(d!, "memory.max")).Concat(dirs.Select(d => Path.Combine(d!, "memory.limit_in_bytes"))).First(File.Exists);
+            Assert.Equal(256L * 1024 * 1024, long.Parse(File.ReadAllText(memory).Trim(), System.Globalization.CultureInfo.InvariantCulture));
+            Assert.False(parked.HasExited);
+        }
+        finally
+        {
+            await parked.AbandonAsync();
+            await cgroup.DestroyAsync();
+        }
+    }
+
     private sealed class FakeCgroup : ICgroup
     {
         public IReadOnlyList<string> ProcsFiles => [];
@@ -80,6 +133,7 @@ public sealed class LauncherGuardTests(LaminaFixture fixture) : IClassFixture<La
         public long OomKills() => 0;
         public long ThrottledPeriods() => 0;
         public void SetCpuQuota(long? quotaMicros) { }
+        public void Apply(ResourceLimits limits) { }
         public Task KillAllAsync() => Task.CompletedTask;
         public Task DestroyAsync() => Task.CompletedTask;
     }
