@@ -1,4 +1,3 @@
-using Lamina.Core.Async;
 using Lamina.Core.Durable;
 using Lamina.Core.Storage;
 using Microsoft.Data.Sqlite;
@@ -240,32 +239,7 @@ internal sealed partial class SqliteStore : IDurableStore
             try
             {
                 // Committed changes are state other requests already act on: no caller's cancellation stops the write.
-                await WriteAsync(async (c, tx) =>
-                {
-                    for (var i = 0; i < batch.Count; i++)
-                    {
-                        var item = batch[i];
-                        await Execute(c, tx, $"SAVEPOINT d{i}", CancellationToken.None);
-                        try
-                        {
-                            item.Status = await CommitOneAsync(c, tx, item.Commit, CancellationToken.None);
-                        }
-                        catch (SqliteException ex)
-                        {
-                            item.Error = ex;
-                        }
-
-                        // A refused change wrote nothing, a failed one may have written part: undo both alike.
-                        if (item.Status != WriteStatus.Ok)
-                        {
-                            await Execute(c, tx, $"ROLLBACK TO d{i}", CancellationToken.None);
-                        }
-
-                        await Execute(c, tx, $"RELEASE d{i}", CancellationToken.None);
-                    }
-
-                    return (true, true);
-                }, CancellationToken.None);
+                await WriteDurableBatchAsync(batch);
             }
             catch (Exception ex)
             {
@@ -291,113 +265,6 @@ internal sealed partial class SqliteStore : IDurableStore
             }
         }
     }
-
-    private static async Task<WriteStatus> CommitOneAsync(SqliteConnection c, SqliteTransaction tx, DurableCommit commit, CancellationToken cancellationToken)
-    {
-        var e = commit.Execution;
-        (string, object?)[] values =
-        [
-            ("$arn", e.Arn), ("$a", e.AccountId), ("$f", e.FunctionName), ("$ver", e.Version), ("$n", e.Name), ("$st", e.Status),
-            ("$sa", e.StartedAt.ToUnixTimeMilliseconds()), ("$ea", e.EndedAt?.ToUnixTimeMilliseconds()), ("$in", e.SealedInput),
-            ("$ih", e.InputHash), ("$res", e.SealedResult), ("$err", e.SealedError), ("$po", e.SealedPendingOutcome),
-            ("$et", e.ExecutionTimeoutSeconds), ("$rd", e.RetentionDays), ("$tr", e.TraceId), ("$rv", e.RowVersion), ("$tok", e.Token),
-            ("$ie", e.InvocationEventId), ("$ir", e.InvocationRequestId), ("$is", e.InvocationStartedAt?.ToUnixTimeMilliseconds()),
-            ("$rq", e.ResumeQueued ? 1 : 0), ("$cs", e.ChangeSeq), ("$ss", e.SeenSeq), ("$nos", e.NextOpSeq), ("$nei", e.NextEventId),
-            ("$cf", e.ConsecutiveFailures), ("$exp", e.ExpiresAt?.ToUnixTimeMilliseconds()), ("$pa", e.ParentArn), ("$pop", e.ParentOperationId),
-        ];
-        if (commit.ExpectedRowVersion is null)
-        {
-            var taken = await Scalar(c, tx, "SELECT 1 FROM durable_executions WHERE account_id = $a AND function_name = $f AND name = $n",
-                cancellationToken, ("$a", e.AccountId), ("$f", e.FunctionName), ("$n", e.Name));
-            if (taken is not null)
-            {
-                return WriteStatus.AlreadyExists;
-            }
-
-            await Execute(c, tx,
-                $"INSERT INTO durable_executions ({ExecutionColumns}) VALUES ($arn, $a, $f, $ver, $n, $st, $sa, $ea, $in, $ih, $res, $err, $po, " +
-                "$et, $rd, $tr, $rv, $tok, $ie, $ir, $is, $rq, $cs, $ss, $nos, $nei, $cf, $exp, $pa, $pop)", cancellationToken, values);
-        }
-        else
-        {
-            var updated = await Execute(c, tx,
-                "UPDATE durable_executions SET status = $st, ended_at = $ea, result = $res, error = $err, pending_outcome = $po, row_version = $rv, " +
-                "token = $tok, invocation_event_id = $ie, invocation_request_id = $ir, invocation_started_at = $is, resume_queued = $rq, " +
-                "change_seq = $cs, seen_seq = $ss, next_op_seq = $nos, next_event_id = $nei, consecutive_failures = $cf, expires_at = $exp " +
-                "WHERE arn = $arn AND row_version = $expected",
-                cancellationToken, [.. values, ("$expected", commit.ExpectedRowVersion.Value)]);
-            if (updated == 0)
-            {
-                return WriteStatus.RevisionMismatch;
-            }
-        }
-
-        if (commit.Operations.Count > 0)
-        {
-            await using var op = Command(c, tx,
-                $"INSERT INTO durable_operations (arn, {OperationColumns}) VALUES ($arn, $id, $p, $t, $sub, $n, $st, $sa, $ea, $seq, $cs, $d, $cb) " +
-                "ON CONFLICT (arn, id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at, change_seq = excluded.change_seq, " +
-                "details = excluded.details, callback_id = excluded.callback_id, name = excluded.name, sub_type = excluded.sub_type",
-                ("$arn", e.Arn), ("$id", ""), ("$p", null), ("$t", ""), ("$sub", null), ("$n", null), ("$st", ""), ("$sa", 0L), ("$ea", null),
-                ("$seq", 0L), ("$cs", 0L), ("$d", Array.Empty<byte>()), ("$cb", null));
-            foreach (var o in commit.Operations)
-            {
-                op.Parameters["$id"].Value = o.Id;
-                op.Parameters["$p"].Value = (object?)o.ParentId ?? DBNull.Value;
-                op.Parameters["$t"].Value = o.Type;
-                op.Parameters["$sub"].Value = (object?)o.SubType ?? DBNull.Value;
-                op.Parameters["$n"].Value = (object?)o.Name ?? DBNull.Value;
-                op.Parameters["$st"].Value = o.Status;
-                op.Parameters["$sa"].Value = o.StartedAt.ToUnixTimeMilliseconds();
-                op.Parameters["$ea"].Value = (object?)o.EndedAt?.ToUnixTimeMilliseconds() ?? DBNull.Value;
-                op.Parameters["$seq"].Value = o.Seq;
-                op.Parameters["$cs"].Value = o.ChangeSeq;
-                op.Parameters["$d"].Value = o.SealedDetails;
-                op.Parameters["$cb"].Value = (object?)o.CallbackId ?? DBNull.Value;
-                await op.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
-
-        if (commit.Events.Count > 0)
-        {
-            await using var ev = Command(c, tx, "INSERT INTO durable_history (arn, event_id, at, event) VALUES ($arn, $id, $at, $e)",
-                ("$arn", e.Arn), ("$id", 0L), ("$at", 0L), ("$e", Array.Empty<byte>()));
-            foreach (var h in commit.Events)
-            {
-                ev.Parameters["$id"].Value = h.EventId;
-                ev.Parameters["$at"].Value = h.At.ToUnixTimeMilliseconds();
-                ev.Parameters["$e"].Value = h.SealedEvent;
-                await ev.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
-
-        foreach (var q in commit.Enqueue)
-        {
-            await InsertEventAsync(c, tx, q, cancellationToken);
-        }
-
-        if (commit.Checkpoint is { } cp)
-        {
-            await Execute(c, tx, "INSERT OR REPLACE INTO durable_checkpoints (arn, client_token, at, response) VALUES ($arn, $t, $at, $r)",
-                cancellationToken, ("$arn", e.Arn), ("$t", cp.ClientToken), ("$at", cp.At.ToUnixTimeMilliseconds()), ("$r", cp.SealedResponse));
-        }
-
-        if (commit.CompleteEventId is { } done)
-        {
-            await Execute(c, tx, "DELETE FROM async_events WHERE id = $id AND claimed_by = $node", cancellationToken,
-                ("$id", done), ("$node", commit.CompleteNode));
-        }
-
-        return WriteStatus.Ok;
-    }
-
-    private static Task<int> InsertEventAsync(SqliteConnection c, SqliteTransaction tx, AsyncEvent e, CancellationToken cancellationToken) =>
-        Execute(c, tx,
-            $"INSERT INTO async_events ({EventColumns}, claimed_by, claimed_until) " +
-            "VALUES ($id, $kind, $a, $f, $q, $p, $e, $v, $att, $thr, $cc, $x, NULL, NULL) ON CONFLICT (id) DO NOTHING",
-            cancellationToken, ("$id", e.Id), ("$kind", e.Kind.ToString()), ("$a", e.AccountId), ("$f", e.FunctionName), ("$q", e.Qualifier),
-            ("$p", e.SealedPayload), ("$e", e.EnqueuedAt.ToUnixTimeMilliseconds()), ("$v", e.VisibleAt.ToUnixTimeMilliseconds()),
-            ("$att", e.Attempts), ("$thr", e.ThrottleAttempts), ("$cc", e.ClientContext), ("$x", e.ExecutionArn));
 
     public Task<int> PurgeAsync(DateTimeOffset now, DateTimeOffset checkpointsBefore, int limit, CancellationToken cancellationToken) =>
         WriteAsync(async (c, tx) =>

@@ -281,6 +281,7 @@ internal sealed partial class SqliteStore : IStore, IAccountStore, IFunctionStor
         }
 
         CloseAuditWriter();
+        CloseDurableWriter();
 
         CloseIdleReaders();
         SqliteConnection.ClearAllPools();

@@ -37,24 +37,6 @@ public sealed class SqliteStoreTests : StoreCompliance
         // Concurrent commits share one transaction (group commit); each must still be all-or-nothing and
         // answered on its own: 24 new executions, and 8 updates of one execution from the same read.
         await using var store = await SqliteStore.OpenAsync(Path.Combine(_dir, "group.db"), TimeProvider.System, CancellationToken.None);
-        var now = DateTimeOffset.UtcNow;
-        DurableExecutionRecord Execution(string name) => new()
-        {
-            Arn = $"arn:aws:lambda:us-east-1:000000000000:function:f:1/durable-execution/{name}/id-{name}",
-            AccountId = "000000000000",
-            FunctionName = "f",
-            Version = "1",
-            Name = name,
-            Status = ExecutionStatus.Running,
-            StartedAt = now,
-            SealedInput = [1, 2, 3],
-            InputHash = "h",
-            ExecutionTimeoutSeconds = 60,
-            RetentionDays = 1,
-            RowVersion = 1,
-        };
-        DurableHistoryRecord Event(long id) => new(id, now, [(byte)id]);
-
         var contested = Execution("contested");
         Assert.Equal(WriteStatus.Ok, await store.Durable.CommitAsync(new DurableCommit { Execution = contested, Events = [Event(1)] }, CancellationToken.None));
 
@@ -91,4 +73,82 @@ public sealed class SqliteStoreTests : StoreCompliance
         Assert.Equal(WriteStatus.AlreadyExists, await duplicate);
         Assert.Equal(WriteStatus.Ok, await fresh);
     }
+
+    [Fact]
+    public async Task DurableCommits_AfterAFailedChange_TheWriterKeepsCommittingOnItsPreparedStatements()
+    {
+        // A change the database rejects (an ARN already taken under another name: a primary-key violation, not a
+        // refusal) fails alone, in a batch or by itself; the statements the writer keeps prepared serve every change after it.
+        await using var store = await SqliteStore.OpenAsync(Path.Combine(_dir, "failed.db"), TimeProvider.System, CancellationToken.None);
+        var first = Execution("first");
+        Assert.Equal(WriteStatus.Ok, await store.Durable.CommitAsync(new DurableCommit { Execution = first, Events = [Event(1)] }, CancellationToken.None));
+
+        for (var round = 0; round < 3; round++)
+        {
+            var clash = Task.Run(() => store.Durable.CommitAsync(
+                new DurableCommit { Execution = Execution($"clash-{round}") with { Arn = first.Arn } }, CancellationToken.None));
+            var others = Enumerable.Range(0, 4).Select(i => Task.Run(() => store.Durable.CommitAsync(new DurableCommit
+            {
+                Execution = Execution($"ok-{round}-{i}"),
+                Operations = [Operation("step-1", changeSeq: 1)],
+                Events = [Event(1), Event(2)],
+                Checkpoint = new CachedCheckpoint("client-1", DateTimeOffset.UtcNow, [9]),
+            }, CancellationToken.None))).ToList();
+            await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => clash);
+            Assert.All(await Task.WhenAll(others), status => Assert.Equal(WriteStatus.Ok, status));
+        }
+
+        // The execution the failed changes collided with is untouched and still takes updates.
+        var updated = first with { RowVersion = 2, NextEventId = 3, Token = "next" };
+        Assert.Equal(WriteStatus.Ok, await store.Durable.CommitAsync(new DurableCommit
+        {
+            Execution = updated,
+            ExpectedRowVersion = 1,
+            Operations = [Operation("step-1", changeSeq: 1), Operation("step-2", changeSeq: 2)],
+            Events = [Event(2)],
+        }, CancellationToken.None));
+        Assert.Equal(WriteStatus.RevisionMismatch, await store.Durable.CommitAsync(
+            new DurableCommit { Execution = updated, ExpectedRowVersion = 1, Events = [Event(3)] }, CancellationToken.None));
+        var stored = await store.Durable.GetExecutionAsync(first.Arn, CancellationToken.None);
+        Assert.Equal(("first", 2L, "next"), (stored!.Name, stored.RowVersion, stored.Token));
+        Assert.Equal(["step-1", "step-2"], (await store.Durable.ListOperationsAsync(first.Arn, CancellationToken.None)).Select(o => o.Id));
+        Assert.Equal([1L, 2L], (await store.Durable.ListHistoryAsync(first.Arn, null, 10, false, CancellationToken.None)).Select(h => h.EventId));
+        for (var round = 0; round < 3; round++)
+        {
+            var arn = Execution($"ok-{round}-0").Arn;
+            Assert.NotNull(await store.Durable.GetCheckpointAsync(arn, "client-1", CancellationToken.None));
+            Assert.Null(await store.Durable.GetExecutionAsync(Execution($"clash-{round}").Arn, CancellationToken.None));
+        }
+    }
+
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+
+    private static DurableExecutionRecord Execution(string name) => new()
+    {
+        Arn = $"arn:aws:lambda:us-east-1:000000000000:function:f:1/durable-execution/{name}/id-{name}",
+        AccountId = "000000000000",
+        FunctionName = "f",
+        Version = "1",
+        Name = name,
+        Status = ExecutionStatus.Running,
+        StartedAt = Now,
+        SealedInput = [1, 2, 3],
+        InputHash = "h",
+        ExecutionTimeoutSeconds = 60,
+        RetentionDays = 1,
+        RowVersion = 1,
+    };
+
+    private static DurableHistoryRecord Event(long id) => new(id, Now, [(byte)id]);
+
+    private static DurableOperationRecord Operation(string id, long changeSeq) => new()
+    {
+        Id = id,
+        Type = "STEP",
+        Status = "SUCCEEDED",
+        StartedAt = Now,
+        Seq = changeSeq,
+        ChangeSeq = changeSeq,
+        SealedDetails = [1],
+    };
 }
