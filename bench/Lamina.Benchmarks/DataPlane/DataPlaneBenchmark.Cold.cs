@@ -44,6 +44,9 @@ internal sealed partial class DataPlaneBenchmark
                 var laminaMs = watch.Elapsed.TotalMilliseconds;
                 var initMs = LaminaFunctions.InitDuration(log)
                              ?? throw new InvalidOperationException($"The invoke after a configuration change was not a cold start:\n{log}");
+                // Lamina refills its pools (/tmp volumes, network slots, parked launchers) once the cold start has answered:
+                // the floor's sample must not pay for that work on the shared CPU, as Lamina's own does not.
+                await Task.Delay(ColdSettle, cancellationToken);
                 var bwrapMs = await TimeAsync(FloorUrl("cold", runtime, "?sandbox=bwrap"), cancellationToken);
                 var bareMs = await TimeAsync(FloorUrl("cold", runtime, "?sandbox=none"), cancellationToken);
                 var interpreterMs = await TimeAsync(FloorUrl("exec", runtime), cancellationToken);

@@ -206,12 +206,14 @@ internal static class DataPlaneReport
 
         md.Append("\nMethod:\n\n");
         md.Append("- Lamina: before each sample the harness changes an environment variable of the function (UpdateFunctionConfiguration), ")
-            .Append("which makes a new revision of `$LATEST` whose environment pool starts empty, waits 0.4 s for the old environment's teardown, ")
-            .Append("then invokes once and times it at the client until the last response byte. The invoke asks for the log tail, whose REPORT ")
+            .Append("which makes a new revision of `$LATEST` whose environment pool starts empty (and shuts down the old revision's environment), ")
+            .Append("waits 0.4 s for that teardown, then invokes once and times it at the client until the last response byte. The invoke asks for the log tail, whose REPORT ")
             .Append("line carries Lamina's Init Duration (from starting the sandbox to the runtime's first `/next`); the rest of the time is the ")
             .Append("API path, the environment's setup before the launch (cgroup, network slot, /tmp volume, uid, role-session credentials) and ")
             .Append("the first invoke. The code is already extracted (it does not change between revisions).\n");
-        md.Append("- Floors, interleaved sample by sample with Lamina's and timed the same way through the runtime floor's HTTP endpoint: ")
+        md.Append("- Floors, interleaved sample by sample with Lamina's (each 0.4 s after Lamina's, so that Lamina's pool refills after its ")
+            .Append("cold start, which it defers until the start has answered, do not take the CPU from the floor's sample) and timed the same ")
+            .Append("way through the runtime floor's HTTP endpoint: ")
             .Append("**bwrap** starts the same bootstrap under bubblewrap with the namespaces Lamina's sandboxes get (user, pid, ipc, uts, ")
             .Append("cgroup), a read-only /usr, the code at /var/task and a tmpfs /tmp, waits for its first `/next`, relays the event and answers; ")
             .Append("it leaves out what only Lamina adds: the cgroup, the network namespace and veth pair, the unprivileged uid (setpriv), seccomp, ")

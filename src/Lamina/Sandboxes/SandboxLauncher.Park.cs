@@ -199,25 +199,7 @@ internal sealed partial class SandboxLauncher
     /// <summary>Starts a launcher shell in <paramref name="cgroup"/> (bubblewrap tier) that waits for its command.</summary>
     internal ParkedLauncher Park(ICgroup? cgroup)
     {
-        var info = new ProcessStartInfo("/bin/sh")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.Environment.Clear();
-        info.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
-        var args = info.ArgumentList;
-        args.Add("-c");
-        args.Add(LauncherScript);
-        args.Add("lamina-sandbox");
-        var procs = cgroup?.ProcsFiles ?? [];
-        args.Add(procs.Count.ToString(CultureInfo.InvariantCulture));
-        foreach (var file in procs)
-        {
-            args.Add(file);
-        }
-
+        var info = LauncherShell(LauncherScript, cgroup);
         lock (_spawnLock)
         {
             var seccompFd = isolation.Seccomp?.CreateDescriptor();
@@ -247,6 +229,34 @@ internal sealed partial class SandboxLauncher
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// <c>sh -c SCRIPT lamina-sandbox N PROCS...</c> with only PATH in its environment: the script first writes its pid
+    /// into the N cgroup.procs files, so it and everything it execs or forks belongs to the environment's cgroup.
+    /// </summary>
+    private static ProcessStartInfo LauncherShell(string script, ICgroup? cgroup)
+    {
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.Environment.Clear();
+        info.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
+        var args = info.ArgumentList;
+        args.Add("-c");
+        args.Add(script);
+        args.Add("lamina-sandbox");
+        var procs = cgroup?.ProcsFiles ?? [];
+        args.Add(procs.Count.ToString(CultureInfo.InvariantCulture));
+        foreach (var file in procs)
+        {
+            args.Add(file);
+        }
+
+        return info;
     }
 
     /// <summary>Hands a parked launcher its command: one argument per line, then the empty line that execs it.</summary>

@@ -167,27 +167,11 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
     /// <summary>The gVisor tier: <c>sh</c> joins the cgroup, <c>nsenter</c> the network namespace, then <c>runsc run</c>.</summary>
     private SandboxProcess StartGvisor(LaunchSpec spec, Action<string> onLine, Gvisor gvisor)
     {
-        var info = new ProcessStartInfo("/bin/sh")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.Environment.Clear();
-        info.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
-        var args = info.ArgumentList;
-        args.Add("-c");
         // The function's RLIMIT_NOFILE is set in the OCI spec: the sentry and gofer hold host descriptors for the
         // function's files and their own, so 1,024 on them would cap the function below it.
-        args.Add("""n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; exec "$@" 2>&1""");
-        args.Add("lamina-sandbox");
-        var procs = spec.Cgroup?.ProcsFiles ?? [];
-        args.Add(procs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        foreach (var file in procs)
-        {
-            args.Add(file);
-        }
-
+        var info = LauncherShell(
+            """n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; exec "$@" 2>&1""", spec.Cgroup);
+        var args = info.ArgumentList;
         if (spec.NetworkNamespace is { } netns)
         {
             args.Add("/usr/bin/nsenter");

@@ -14,6 +14,18 @@ public sealed class EnvironmentFeatureTests(LaminaFixture fixture) : IClassFixtu
         return client;
     }
 
+    /// <summary>A function with the test extension (TestExtension) in a layer of its own.</summary>
+    private async Task<AwsClient> CreateWithExtensionAsync(string name)
+    {
+        using var client = fixture.Client();
+        var layer = await client.PostAsync($"/2018-10-31/layers/{name}-layer/versions", new
+        {
+            Content = new { ZipFile = Convert.ToBase64String(TestExtension.LayerZip()) },
+        });
+        Assert.Equal(201, layer.Status);
+        return await CreateAsync(name, layers: [layer.Json["LayerVersionArn"]!.GetValue<string>()]);
+    }
+
     [Fact]
     public async Task ProvisionedConcurrency_BecomesReady_AndAnswersWithoutColdStart()
     {
@@ -77,14 +89,7 @@ public sealed class EnvironmentFeatureTests(LaminaFixture fixture) : IClassFixtu
     [Fact]
     public async Task Extension_ReceivesInvokeAndShutdown()
     {
-        using var client = fixture.Client();
-        var layer = await client.PostAsync("/2018-10-31/layers/ext-layer/versions", new
-        {
-            Content = new { ZipFile = Convert.ToBase64String(TestExtension.LayerZip()) },
-        });
-        Assert.Equal(201, layer.Status);
-        var layerArn = layer.Json["LayerVersionArn"]!.GetValue<string>();
-        await CreateAsync("ext-fn", layers: [layerArn]);
+        using var client = await CreateWithExtensionAsync("ext-fn");
         var invoke = await client.SendAsync(HttpMethod.Post, "/2015-03-31/functions/ext-fn/invocations", new { action = "echo" });
         Assert.Equal(200, invoke.Status);
         var requestId = invoke.Headers["x-amzn-RequestId"];
@@ -101,13 +106,7 @@ public sealed class EnvironmentFeatureTests(LaminaFixture fixture) : IClassFixtu
     [Fact]
     public async Task UpdatedFunction_OldEnvironmentShutsDown_BeforeTheNextInvoke()
     {
-        using var client = fixture.Client();
-        var layer = await client.PostAsync("/2018-10-31/layers/ext-update-layer/versions", new
-        {
-            Content = new { ZipFile = Convert.ToBase64String(TestExtension.LayerZip()) },
-        });
-        Assert.Equal(201, layer.Status);
-        await CreateAsync("ext-update-fn", layers: [layer.Json["LayerVersionArn"]!.GetValue<string>()]);
+        using var client = await CreateWithExtensionAsync("ext-update-fn");
         var invoke = await client.SendAsync(HttpMethod.Post, "/2015-03-31/functions/ext-update-fn/invocations", new { action = "echo" });
         Assert.Equal(200, invoke.Status);
         await FunctionLogs.LinesAsync(fixture, "ext-update-fn", l => l.Any(x => x.StartsWith("EXT INVOKE", StringComparison.Ordinal)));
