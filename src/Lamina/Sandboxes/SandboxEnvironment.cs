@@ -390,7 +390,6 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
         _host.Logs.Write(new LogEvent(AccountId, _logGroup, LogStream, _host.Time.GetUtcNow(), line));
     }
 
-    /// <summary>Kills every process of the sandbox (a reset keeps /tmp and the registration).</summary>
     /// <summary>A launcher taken for a start that never came (setup failed, or shutdown first): it exits without running anything.</summary>
     private async Task AbandonParkedAsync()
     {
@@ -400,6 +399,7 @@ internal sealed partial class SandboxEnvironment : IExecutionEnvironment
         }
     }
 
+    /// <summary>Kills every process of the sandbox (a reset keeps /tmp and the registration).</summary>
     private async Task StopProcessAsync()
     {
         SandboxProcess? process;
