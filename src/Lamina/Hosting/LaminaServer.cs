@@ -180,7 +180,6 @@ internal sealed partial class LaminaServer : IAsyncDisposable
         InvokeApi.Map(app);
         RuntimeApi.Map(app, $"*:{runtimeApiPort}");
         app.Services.GetRequiredService<SandboxLauncher>().Prepare();
-        app.Services.GetRequiredService<SandboxLauncher>().StartRefill();
         var environments = app.Services.GetRequiredService<EnvironmentManager>();
         var functions = app.Services.GetRequiredService<FunctionService>();
         functions.Deleted += environments.RetireFunction;

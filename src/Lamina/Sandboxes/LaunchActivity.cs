@@ -3,8 +3,8 @@ namespace Lamina.Sandboxes;
 /// <summary>
 /// How many environments are starting right now (from preparing the launch to the runtime's first
 /// <c>/next</c>, or for an on-demand environment to its first invocation's answer), so that housekeeping can wait for a quiet moment instead of competing with a cold start
-/// for the CPU: refilling the spare /tmp volume and network slot pools, and deleting a finished
-/// environment's /tmp.
+/// for the CPU: refilling the spare /tmp volume, network slot and parked launcher pools, and deleting a
+/// finished environment's /tmp.
 /// </summary>
 /// <remarks>
 /// Why: traced with strace on one pinned CPU (2026-11-23), a cold start of the provided runtime overlapped

@@ -130,7 +130,7 @@ internal sealed partial class SandboxLauncher
         StartRefill();
         if (taken is null)
         {
-            return Park(isolation.Cgroups?.Create(NewGroupName(), limits));
+            return ParkInNewGroup(limits);
         }
 
         taken.Cgroup?.Apply(limits);
@@ -138,7 +138,7 @@ internal sealed partial class SandboxLauncher
     }
 
     /// <summary>Fills the pool in the background; starts nothing on the gVisor tier, whose launch does not park.</summary>
-    public void StartRefill()
+    private void StartRefill()
     {
         if (isolation.Gvisor is not null || _closed || Interlocked.Exchange(ref _refilling, 1) != 0)
         {
@@ -156,8 +156,7 @@ internal sealed partial class SandboxLauncher
             {
                 // Spawning costs a starting environment CPU on a busy core: wait until none is starting (at most 1 s).
                 await isolation.Launches.WhenQuietAsync();
-                var cgroup = isolation.Cgroups?.Create(NewGroupName(), null);
-                _parked.Enqueue(Park(cgroup));
+                _parked.Enqueue(ParkInNewGroup(null));
             }
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
@@ -194,7 +193,21 @@ internal sealed partial class SandboxLauncher
         }
     }
 
-    private static string NewGroupName() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    /// <summary>A launcher parked in a cgroup of its own, created now (with no limits until taken, when null).</summary>
+    private ParkedLauncher ParkInNewGroup(ResourceLimits? limits)
+    {
+        var cgroup = isolation.Cgroups?.Create(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), limits);
+        try
+        {
+            return Park(cgroup);
+        }
+        catch when (cgroup is not null)
+        {
+            // Nothing joined it: removing the empty group is immediate.
+            _ = cgroup.DestroyAsync();
+            throw;
+        }
+    }
 
     /// <summary>Starts a launcher shell in <paramref name="cgroup"/> (bubblewrap tier) that waits for its command.</summary>
     internal ParkedLauncher Park(ICgroup? cgroup)

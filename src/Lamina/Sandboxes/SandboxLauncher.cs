@@ -38,7 +38,8 @@ internal sealed record LaunchSpec
 /// unprivileged uid with no capabilities and no_new_privs → <c>bwrap</c> (new user, pid, ipc, uts and cgroup
 /// namespaces, uid 993 inside, nested user namespaces disabled, seccomp filter by fd). Each step execs
 /// the next, so every process of the sandbox starts inside its cgroup: a pid written after start would
-/// leave already-forked children outside (reference/security.md sections 1 and 3). The gVisor tier keeps
+/// leave already-forked children outside (reference/security.md sections 1 and 3). On the bubblewrap tier the
+/// <c>sh</c> is started ahead of demand and waits for the rest of its command (<c>SandboxLauncher.Park.cs</c>). The gVisor tier keeps
 /// <c>sh</c> and <c>nsenter</c> and ends in <c>runsc run</c> instead of <c>setpriv</c> and <c>bwrap</c>
 /// (<c>SandboxLauncher.Gvisor.cs</c>): runsc starts as root and confines itself.
 /// </remarks>
@@ -83,7 +84,7 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
         exec "$@"
         """;
 
-    /// <summary>Writes Lamina's own sandbox files (init script, passwd, group) into the work directory.</summary>
+    /// <summary>Writes Lamina's own sandbox files (init script, passwd, group) into the work directory; starts parking launchers.</summary>
     public void Prepare()
     {
         var init = Path.Combine(work.Support, "init");
@@ -98,6 +99,8 @@ internal sealed partial class SandboxLauncher(WorkDirectory work, Isolation isol
         {
             File.SetUnixFileMode(Path.Combine(work.Etc, file), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         }
+
+        StartRefill();
     }
 
     /// <param name="parked">
