@@ -1,5 +1,9 @@
 using System.CommandLine;
 using Lamina.Cli;
+using Lamina.Hosting;
+
+// serve: re-executes once with the runtime's tiering delay at 0 (see JitTiering).
+JitTiering.ReexecServeIfUnset(args);
 
 // On SIGTERM System.CommandLine cancels the action and, by default, ends the process 2 s later, whether or
 // not shutdown finished. Shutdown kills every environment, unmounts its /tmp volume and, on the gVisor tier,

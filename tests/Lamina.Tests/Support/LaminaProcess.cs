@@ -34,6 +34,12 @@ public sealed class LaminaProcess : IAsyncDisposable
 
     public int Starts { get; private set; }
 
+    /// <summary>Variables added to the server's environment.</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
+    /// <summary>The running server's process id (the shell that starts it execs it, so this is the server's own).</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("Not started.");
+
     public async Task StartAsync()
     {
         var args = $"exec dotnet '{LaminaDll}' serve --data-dir '{DataDir}' --listen http://127.0.0.1:{Port} {string.Join(' ', _extraArgs)} >>'{LogPath}' 2>&1";
@@ -41,6 +47,10 @@ public sealed class LaminaProcess : IAsyncDisposable
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(args);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in Environment)
+        {
+            info.Environment[name] = value;
+        }
         _process = Process.Start(info)!;
         Starts++;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
